@@ -1,0 +1,12 @@
+"""fastcors: a drop-in, compiled replacement for Starlette's CORSMiddleware."""
+
+from fastcors._config import CORSConfigError
+from fastcors._loader import load as _load
+
+_core = _load()
+
+CORSMiddleware = _core.CORSMiddleware
+COMPILED: bool = _core.COMPILED
+
+__version__ = "0.1.0"
+__all__ = ["COMPILED", "CORSConfigError", "CORSMiddleware", "__version__"]

@@ -1,0 +1,168 @@
+"""Turn CORSMiddleware's arguments into the values the per-request code looks up.
+
+This is the one place that decides. It follows Starlette's constructor step by step, so the
+same arguments give the same header bytes and raise the same exceptions; the per-request
+code (compiled or pure Python) only looks things up in what is built here and splices.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
+SAFELISTED_HEADERS = {"Accept", "Accept-Language", "Content-Language", "Content-Type"}
+PREFLIGHT_VARY = (
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
+    "Access-Control-Request-Private-Network"
+)
+
+# Bits of a refused preflight, in the order Starlette lists them in the 400 body.
+FAILURE_NAMES = ("origin", "method", "headers", "private-network")
+
+
+class CORSConfigError(ValueError):
+    """A configuration fastcors refuses (or, with ``strict=True``, warns about)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the per-request code needs, precomputed as bytes, sets and tuples."""
+
+    allow_all_origins: bool
+    allow_credentials: bool
+    # Exact-match set of allowed origins (latin-1 bytes), or None when the user passed
+    # something other than a plain collection of str: then `origins_fallback` is used with
+    # Python's `in`, exactly as Starlette does (a str makes it a substring test).
+    origins: frozenset[bytes] | None
+    origins_fallback: Any
+    origin_regex: re.Pattern[str] | None
+    preflight_explicit_origin: bool
+    methods: frozenset[bytes] | None
+    methods_fallback: Any
+    allow_all_headers: bool
+    allowed_headers: frozenset[str]
+    allow_private_network: bool
+    preflight_headers: tuple[tuple[bytes, bytes], ...]
+    # (status, body, content-length header) for each combination of failure bits.
+    preflight_answers: tuple[tuple[int, bytes, tuple[bytes, bytes]], ...]
+    # Headers set on simple responses to requests with an Origin; the explicit origin, when
+    # one is sent, goes between `before` and `after` (replacing a `*` if there was one).
+    simple_headers: tuple[tuple[bytes, bytes], ...]
+    simple_before_origin: tuple[tuple[bytes, bytes], ...]
+    simple_after_origin: tuple[tuple[bytes, bytes], ...]
+
+
+def _latin1(argument: str, value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        # Starlette would accept this and then fail on every response carrying it.
+        raise CORSConfigError(
+            f"{argument}: {value!r} cannot be sent in an HTTP header (only latin-1 characters can)"
+        ) from None
+
+
+def _raw_headers(argument: str, headers: dict[str, str]) -> tuple[tuple[bytes, bytes], ...]:
+    # The same transformation as Starlette's Response.init_headers.
+    return tuple((_latin1(argument, k.lower()), _latin1(argument, v)) for k, v in headers.items())
+
+
+def _exact_set(collection: Any) -> tuple[frozenset[bytes] | None, Any]:
+    """A frozenset of bytes when `in` on the collection means plain string equality."""
+    if type(collection) in (list, tuple, set, frozenset) and all(type(item) is str for item in collection):
+        # A str outside latin-1 can never equal a latin-1-decoded header value.
+        encodable = (item for item in collection if item.isascii() or max(item) <= "\xff")
+        return frozenset(item.encode("latin-1") for item in encodable), None
+    return None, collection
+
+
+def _preflight_answers() -> tuple[tuple[int, bytes, tuple[bytes, bytes]], ...]:
+    answers = []
+    for failures in range(1 << len(FAILURE_NAMES)):
+        names = [name for bit, name in enumerate(FAILURE_NAMES) if failures & (1 << bit)]
+        if names:
+            status, body = 400, ("Disallowed CORS " + ", ".join(names)).encode()
+        else:
+            status, body = 200, b"OK"
+        answers.append((status, body, (b"content-length", str(len(body)).encode())))
+    return tuple(answers)
+
+
+PREFLIGHT_ANSWERS = _preflight_answers()
+
+
+def build_config(
+    allow_origins: Collection[str] = (),
+    allow_methods: Collection[str] = ("GET",),
+    allow_headers: Collection[str] = (),
+    allow_credentials: bool = False,
+    allow_origin_regex: str | None = None,
+    allow_private_network: bool = False,
+    expose_headers: Collection[str] = (),
+    max_age: int = 600,
+) -> Config:
+    # Mirrors starlette.middleware.cors.CORSMiddleware.__init__, statement for statement.
+    if "*" in allow_methods:
+        allow_methods = ALL_METHODS
+
+    compiled_allow_origin_regex = None
+    if allow_origin_regex is not None:
+        compiled_allow_origin_regex = re.compile(allow_origin_regex)
+        if not isinstance(compiled_allow_origin_regex.pattern, str):
+            # Starlette accepts it, then raises TypeError on every request with an Origin.
+            raise TypeError(f"allow_origin_regex must be a str pattern, not {allow_origin_regex!r}")
+
+    allow_all_origins = "*" in allow_origins
+    allow_all_headers = "*" in allow_headers
+    preflight_explicit_allow_origin = not allow_all_origins or allow_credentials
+
+    simple_headers: dict[str, str] = {}
+    if allow_all_origins:
+        simple_headers["Access-Control-Allow-Origin"] = "*"
+    if allow_credentials:
+        simple_headers["Access-Control-Allow-Credentials"] = "true"
+    if expose_headers:
+        simple_headers["Access-Control-Expose-Headers"] = ", ".join(expose_headers)
+
+    preflight_headers: dict[str, str] = {"Vary": PREFLIGHT_VARY}
+    if not preflight_explicit_allow_origin:
+        preflight_headers["Access-Control-Allow-Origin"] = "*"
+    preflight_headers.update(
+        {
+            "Access-Control-Allow-Methods": ", ".join(allow_methods),
+            "Access-Control-Max-Age": str(max_age),
+        }
+    )
+    sorted_headers = sorted(SAFELISTED_HEADERS | set(allow_headers))
+    if sorted_headers and not allow_all_headers:
+        preflight_headers["Access-Control-Allow-Headers"] = ", ".join(sorted_headers)
+    if allow_credentials:
+        preflight_headers["Access-Control-Allow-Credentials"] = "true"
+
+    origins, origins_fallback = _exact_set(allow_origins)
+    methods, methods_fallback = _exact_set(allow_methods)
+    simple = _raw_headers("allow/expose headers", simple_headers)
+    # The explicit origin replaces `*` in place when both apply (`*` with credentials);
+    # otherwise Starlette appends it after the other simple headers.
+    reflect_any = bool(allow_all_origins and allow_credentials)
+    return Config(
+        allow_all_origins=bool(allow_all_origins),
+        allow_credentials=bool(allow_credentials),
+        origins=origins,
+        origins_fallback=origins_fallback,
+        origin_regex=compiled_allow_origin_regex,
+        preflight_explicit_origin=bool(preflight_explicit_allow_origin),
+        methods=methods,
+        methods_fallback=methods_fallback,
+        allow_all_headers=bool(allow_all_headers),
+        allowed_headers=frozenset(h.lower() for h in sorted_headers),
+        allow_private_network=bool(allow_private_network),
+        preflight_headers=_raw_headers("allow_methods/allow_headers/max_age", preflight_headers),
+        preflight_answers=PREFLIGHT_ANSWERS,
+        simple_headers=simple,
+        simple_before_origin=() if reflect_any else simple,
+        simple_after_origin=simple[1:] if reflect_any else (),
+    )

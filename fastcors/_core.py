@@ -1,0 +1,334 @@
+"""The per-request work: scan the request headers once, look up, splice.
+
+One source serves both implementations: Cython compiles this file (pure-Python mode, the
+annotations give C types) and, where it is not compiled, Python runs it as it is. Every
+decision that depends only on the configuration was made in ``_config``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+try:
+    import cython
+except ImportError:  # pure-Python install without Cython: the decorators are no-ops
+    from fastcors import _cython_shim as cython
+
+from fastcors._config import Config, build_config
+
+COMPILED: bool = cython.compiled
+
+# C-level constants when compiled, so comparisons with them are typed bytes comparisons.
+_ORIGIN = cython.declare(bytes, b"origin")
+_REQUEST_METHOD = cython.declare(bytes, b"access-control-request-method")
+_REQUEST_HEADERS = cython.declare(bytes, b"access-control-request-headers")
+_REQUEST_PRIVATE_NETWORK = cython.declare(bytes, b"access-control-request-private-network")
+_VARY = cython.declare(bytes, b"vary")
+_ALLOW_ORIGIN = cython.declare(bytes, b"access-control-allow-origin")
+_ALLOW_HEADERS = cython.declare(bytes, b"access-control-allow-headers")
+_ALLOW_PRIVATE_NETWORK = cython.declare(tuple, (b"access-control-allow-private-network", b"true"))
+_CONTENT_TYPE = cython.declare(tuple, (b"content-type", b"text/plain; charset=utf-8"))
+
+# Request headers are attacker-controlled: the memo caches hold a bounded number of
+# entries, and only short keys, so they can neither grow nor hoard large values.
+CACHE_ENTRIES = 1024
+CACHE_KEY_BYTES = 256
+
+
+@cython.cfunc
+def _as_bytes(value: object) -> bytes:
+    # Starlette decodes header values as latin-1 (an AttributeError for a str value) and
+    # encodes them again when it writes them: the same bytes, and the same errors.
+    if type(value) is bytes:
+        return value
+    return value.decode("latin-1").encode("latin-1")
+
+
+@cython.cfunc
+def _remember(cache: dict, key: bytes, verdict: object) -> None:
+    if len(key) > CACHE_KEY_BYTES:
+        return
+    if len(cache) >= CACHE_ENTRIES:
+        cache.pop(next(iter(cache)), None)  # oldest first
+    cache[key] = verdict
+
+
+@cython.final
+@cython.cclass
+class Policy:
+    """A Config, held in typed fields for the compiled code, plus its bounded memo caches."""
+
+    config: object
+    allow_all_origins: cython.bint
+    reflect_any_origin: cython.bint
+    preflight_explicit_origin: cython.bint
+    origins: frozenset
+    origins_fallback: object
+    origin_regex: object
+    regex_verdicts: dict
+    methods: frozenset
+    methods_fallback: object
+    allow_all_headers: cython.bint
+    allowed_headers: frozenset
+    header_verdicts: dict
+    allow_private_network: cython.bint
+    preflight_headers: tuple
+    preflight_answers: tuple
+    simple_headers: tuple
+    simple_before_origin: tuple
+    simple_after_origin: tuple
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.allow_all_origins = config.allow_all_origins
+        self.reflect_any_origin = config.allow_all_origins and config.allow_credentials
+        self.preflight_explicit_origin = config.preflight_explicit_origin
+        self.origins = config.origins
+        self.origins_fallback = config.origins_fallback
+        self.origin_regex = config.origin_regex
+        self.regex_verdicts = {}
+        self.methods = config.methods
+        self.methods_fallback = config.methods_fallback
+        self.allow_all_headers = config.allow_all_headers
+        self.allowed_headers = config.allowed_headers
+        self.header_verdicts = {}
+        self.allow_private_network = config.allow_private_network
+        self.preflight_headers = config.preflight_headers
+        self.preflight_answers = config.preflight_answers
+        self.simple_headers = config.simple_headers
+        self.simple_before_origin = config.simple_before_origin
+        self.simple_after_origin = config.simple_after_origin
+
+    @cython.cfunc
+    def origin_allowed(self, origin: bytes) -> cython.bint:
+        if self.allow_all_origins:
+            return True
+        if self.origin_regex is not None:
+            verdict = self.regex_verdicts.get(origin)
+            if verdict is None:
+                verdict = self.origin_regex.fullmatch(origin.decode("latin-1")) is not None
+                _remember(self.regex_verdicts, origin, verdict)
+            if verdict:
+                return True
+        if self.origins is not None:
+            return origin in self.origins
+        return origin.decode("latin-1") in self.origins_fallback
+
+    @cython.cfunc
+    def method_allowed(self, method: bytes) -> cython.bint:
+        if self.methods is not None:
+            return method in self.methods
+        return method.decode("latin-1") in self.methods_fallback
+
+    @cython.cfunc
+    def headers_allowed(self, requested: bytes) -> cython.bint:
+        verdict = self.header_verdicts.get(requested)
+        if verdict is None:
+            # Starlette's test: split on ",", lower-case, strip, look up (so "" is refused).
+            allowed = self.allowed_headers
+            verdict = True
+            for header in requested.decode("latin-1").split(","):
+                if header.lower().strip() not in allowed:
+                    verdict = False
+                    break
+            _remember(self.header_verdicts, requested, verdict)
+        return verdict
+
+    @cython.cfunc
+    def preflight(self, origin: bytes, method: object, requested_headers: object, private_network: object) -> tuple:
+        """The (status, headers, body) of the answer to a preflight request."""
+        headers: list = list(self.preflight_headers)
+        failures: cython.int = 0
+        if self.origin_allowed(origin):
+            if self.preflight_explicit_origin:
+                headers.append((_ALLOW_ORIGIN, origin))
+        else:
+            failures |= 1
+        if not self.method_allowed(_as_bytes(method)):
+            failures |= 2
+        if requested_headers is not None:
+            requested: bytes = _as_bytes(requested_headers)
+            if self.allow_all_headers:
+                headers.append((_ALLOW_HEADERS, requested))
+            elif not self.headers_allowed(requested):
+                failures |= 4
+        if private_network is not None:
+            _as_bytes(private_network)
+            if self.allow_private_network:
+                headers.append(_ALLOW_PRIVATE_NETWORK)
+            else:
+                failures |= 8
+        status, body, content_length = self.preflight_answers[failures]
+        headers.append(content_length)
+        headers.append(_CONTENT_TYPE)
+        return status, headers, body
+
+
+@cython.cfunc
+def _cors_response_headers(app_headers: object, to_set: tuple) -> list:
+    """A new list: the app's headers with `to_set` set and `Origin` merged into `vary`.
+
+    "Set" and "merge" have the meaning of Starlette's MutableHeaders: the first header of a
+    name is replaced in place, later ones are dropped, a missing one is appended; names are
+    compared as exact bytes.
+    """
+    out: list = []
+    count: cython.Py_ssize_t = len(to_set)
+    seen: cython.uint = 0
+    vary_values: list = None
+    vary_at: cython.Py_ssize_t = -1
+    j: cython.Py_ssize_t
+    for item in app_headers:
+        name, value = item
+        if name == _VARY:
+            if vary_at < 0:
+                vary_at = len(out)
+                out.append(None)
+                vary_values = []
+            vary_values.append(_as_bytes(value))
+            continue
+        for j in range(count):
+            pair: tuple = to_set[j]
+            if name == pair[0]:
+                if not seen & (1 << j):
+                    seen |= 1 << j
+                    out.append(pair)
+                break
+        else:
+            out.append(item)
+    for j in range(count):
+        if not seen & (1 << j):
+            out.append(to_set[j])
+    if vary_at < 0:
+        out.append((_VARY, b"Origin"))
+    else:
+        vary_values.append(b"Origin")
+        out[vary_at] = (_VARY, b", ".join(vary_values))
+    return out
+
+
+@cython.final
+@cython.freelist(32)
+@cython.cclass
+class SendWithCORS:
+    """The `send` the application gets for a non-preflight request."""
+
+    send: object
+    policy: Policy
+    origin: object  # bytes, or None when the request had no Origin
+
+    def __call__(self, message: Any) -> Any:
+        if message["type"] != "http.response.start":
+            return self.send(message)
+        policy: Policy = self.policy
+        origin = self.origin
+        to_set: tuple
+        if origin is None:
+            to_set = ()
+        elif policy.reflect_any_origin or (not policy.allow_all_origins and policy.origin_allowed(origin)):
+            to_set = policy.simple_before_origin + ((_ALLOW_ORIGIN, origin),) + policy.simple_after_origin
+        else:
+            to_set = policy.simple_headers
+        # Never mutate the app's own list: apps reuse header lists across responses.
+        message["headers"] = _cors_response_headers(message.setdefault("headers", ()), to_set)
+        return self.send(message)
+
+
+async def _send_preflight_answer(send: Any, status: int, headers: list, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+@cython.cclass
+class Middleware:
+    """The ASGI entry point; CORSMiddleware below adds Starlette's constructor."""
+
+    app: object
+    policy: Policy
+
+    def __init__(self, app: Any, policy: Policy) -> None:
+        self.app = app
+        self.policy = policy
+
+    @property
+    def config(self) -> Config:
+        """The precomputed configuration in use."""
+        return self.policy.config
+
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        # A plain def returning an awaitable: no coroutine frame of our own per request.
+        if scope["type"] != "http":
+            return self.app(scope, receive, send)
+        policy: Policy = self.policy  # one policy for the whole request
+        is_options: cython.bint = scope["method"] == "OPTIONS"
+        headers: list = list(scope["headers"])
+        scope["headers"] = headers  # as Starlette's Headers(scope=...): the app sees a list
+        origin = None
+        method = None
+        requested_headers = None
+        private_network = None
+        for item in headers:
+            name, value = item
+            if name == _ORIGIN:
+                if origin is None:
+                    origin = value
+            elif is_options:
+                if name == _REQUEST_METHOD:
+                    if method is None:
+                        method = value
+                elif name == _REQUEST_HEADERS:
+                    if requested_headers is None:
+                        requested_headers = value
+                elif name == _REQUEST_PRIVATE_NETWORK:
+                    if private_network is None:
+                        private_network = value
+        if origin is not None:
+            origin = _as_bytes(origin)
+            if method is not None:
+                status, answer_headers, body = policy.preflight(origin, method, requested_headers, private_network)
+                return _send_preflight_answer(send, status, answer_headers, body)
+        wrapped: SendWithCORS = SendWithCORS.__new__(SendWithCORS)
+        wrapped.send = send
+        wrapped.policy = policy
+        wrapped.origin = origin
+        return self.app(scope, receive, wrapped)
+
+
+class CORSMiddleware(Middleware):
+    """Drop-in replacement for ``starlette.middleware.cors.CORSMiddleware``.
+
+    Same arguments, same defaults, the same messages sent for every request.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        allow_origins: Collection[str] = (),
+        allow_methods: Collection[str] = ("GET",),
+        allow_headers: Collection[str] = (),
+        allow_credentials: bool = False,
+        allow_origin_regex: str | None = None,
+        allow_private_network: bool = False,
+        expose_headers: Collection[str] = (),
+        max_age: int = 600,
+    ) -> None:
+        config = build_config(
+            allow_origins=allow_origins,
+            allow_methods=allow_methods,
+            allow_headers=allow_headers,
+            allow_credentials=allow_credentials,
+            allow_origin_regex=allow_origin_regex,
+            allow_private_network=allow_private_network,
+            expose_headers=expose_headers,
+            max_age=max_age,
+        )
+        Middleware.__init__(self, app, Policy(config))
+        # ASGI servers choose ASGI 3 over ASGI 2 by asking whether `app.__call__` is a
+        # coroutine function. Calls go through Middleware's C-level slot (no coroutine of
+        # our own per request); this attribute gives the servers a truthful answer: an
+        # async function that does exactly what the call does.
+        self.__call__ = self._call_async
+
+    async def _call_async(self, scope: Any, receive: Any, send: Any) -> None:
+        await Middleware.__call__(self, scope, receive, send)
