@@ -29,6 +29,19 @@ _ALLOW_ORIGIN = cython.declare(bytes, b"access-control-allow-origin")
 _ALLOW_HEADERS = cython.declare(bytes, b"access-control-allow-headers")
 _ALLOW_PRIVATE_NETWORK = cython.declare(tuple, (b"access-control-allow-private-network", b"true"))
 _CONTENT_TYPE = cython.declare(tuple, (b"content-type", b"text/plain; charset=utf-8"))
+_VARY_ORIGIN = cython.declare(tuple, (b"vary", b"Origin"))
+# Response headers the simple-response step sets or merges.
+_CORS_RESPONSE_NAMES = cython.declare(
+    frozenset,
+    frozenset(
+        {
+            b"vary",
+            b"access-control-allow-origin",
+            b"access-control-allow-credentials",
+            b"access-control-expose-headers",
+        }
+    ),
+)
 
 # Request headers are attacker-controlled: the memo caches hold a bounded number of
 # entries, and only short keys, so they can neither grow nor hoard large values.
@@ -52,6 +65,11 @@ def _remember(cache: dict, key: bytes, verdict: object) -> None:
     if len(cache) >= CACHE_ENTRIES:
         cache.pop(next(iter(cache)), None)  # oldest first
     cache[key] = verdict
+
+
+async def _send_preflight_answer(send: Any, status: int, headers: list, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 @cython.final
@@ -136,8 +154,10 @@ class Policy:
         return verdict
 
     @cython.cfunc
-    def preflight(self, origin: bytes, method: object, requested_headers: object, private_network: object) -> tuple:
-        """The (status, headers, body) of the answer to a preflight request."""
+    def preflight(
+        self, send: object, origin: bytes, method: object, requested_headers: object, private_network: object
+    ) -> object:
+        """The answer to a preflight request: an awaitable that sends it."""
         headers: list = list(self.preflight_headers)
         failures: cython.int = 0
         if self.origin_allowed(origin):
@@ -162,11 +182,11 @@ class Policy:
         status, body, content_length = self.preflight_answers[failures]
         headers.append(content_length)
         headers.append(_CONTENT_TYPE)
-        return status, headers, body
+        return _send_preflight_answer(send, status, headers, body)
 
 
 @cython.cfunc
-def _cors_response_headers(app_headers: object, to_set: tuple) -> list:
+def _set_headers(app_headers: object, to_set: tuple) -> list:
     """A new list: the app's headers with `to_set` set and `Origin` merged into `vary`.
 
     "Set" and "merge" have the meaning of Starlette's MutableHeaders: the first header of a
@@ -201,11 +221,23 @@ def _cors_response_headers(app_headers: object, to_set: tuple) -> list:
         if not seen & (1 << j):
             out.append(to_set[j])
     if vary_at < 0:
-        out.append((_VARY, b"Origin"))
+        out.append(_VARY_ORIGIN)
     else:
         vary_values.append(b"Origin")
         out[vary_at] = (_VARY, b", ".join(vary_values))
     return out
+
+
+@cython.cfunc
+def _touches_cors_headers(app_headers: list) -> cython.bint:
+    """Whether the app set any header that the response step replaces or merges."""
+    for item in app_headers:
+        if type(item) is not tuple or len(item) != 2:
+            return True  # let _set_headers handle (or reject) it exactly as Starlette would
+        name = item[0]
+        if type(name) is not bytes or name in _CORS_RESPONSE_NAMES:
+            return True
+    return False
 
 
 @cython.final
@@ -223,29 +255,41 @@ class SendWithCORS:
             return self.send(message)
         policy: Policy = self.policy
         origin = self.origin
-        to_set: tuple
-        if origin is None:
-            to_set = ()
-        elif policy.reflect_any_origin or (not policy.allow_all_origins and policy.origin_allowed(origin)):
-            to_set = policy.simple_before_origin + ((_ALLOW_ORIGIN, origin),) + policy.simple_after_origin
-        else:
-            to_set = policy.simple_headers
+        explicit: cython.bint = origin is not None and (
+            policy.reflect_any_origin or (not policy.allow_all_origins and policy.origin_allowed(origin))
+        )
         # Never mutate the app's own list: apps reuse header lists across responses.
-        message["headers"] = _cors_response_headers(message.setdefault("headers", ()), to_set)
+        # (Starlette's message.setdefault("headers", []), without the method call.)
+        try:
+            app_headers = message["headers"]
+        except KeyError:
+            app_headers = ()
+        headers: list
+        if type(app_headers) is list and not _touches_cors_headers(app_headers):
+            # The common case: nothing to replace or merge, only to append.
+            headers = list(app_headers)
+            if explicit:
+                headers.extend(policy.simple_before_origin)
+                headers.append((_ALLOW_ORIGIN, origin))
+                headers.extend(policy.simple_after_origin)
+            elif origin is not None:
+                headers.extend(policy.simple_headers)
+            headers.append(_VARY_ORIGIN)
+        elif explicit:
+            to_set = policy.simple_before_origin + ((_ALLOW_ORIGIN, origin),) + policy.simple_after_origin
+            headers = _set_headers(app_headers, to_set)
+        else:
+            headers = _set_headers(app_headers, policy.simple_headers if origin is not None else ())
+        message["headers"] = headers
         return self.send(message)
-
-
-async def _send_preflight_answer(send: Any, status: int, headers: list, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 @cython.cclass
 class Middleware:
     """The ASGI entry point; CORSMiddleware below adds Starlette's constructor."""
 
-    app: object
-    policy: Policy
+    app = cython.declare(object, visibility="public")  # wrappers re-point `.app`, as with Starlette's
+    policy = cython.declare(Policy, visibility="readonly")
 
     def __init__(self, app: Any, policy: Policy) -> None:
         self.app = app
@@ -286,8 +330,7 @@ class Middleware:
         if origin is not None:
             origin = _as_bytes(origin)
             if method is not None:
-                status, answer_headers, body = policy.preflight(origin, method, requested_headers, private_network)
-                return _send_preflight_answer(send, status, answer_headers, body)
+                return policy.preflight(send, origin, method, requested_headers, private_network)
         wrapped: SendWithCORS = SendWithCORS.__new__(SendWithCORS)
         wrapped.send = send
         wrapped.policy = policy
@@ -301,6 +344,7 @@ class CORSMiddleware(Middleware):
     Same arguments, same defaults, the same messages sent for every request.
     """
 
+    @cython.annotation_typing(False)  # hints for users; the values are taken as Starlette takes them
     def __init__(
         self,
         app: Any,

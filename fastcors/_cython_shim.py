@@ -15,5 +15,9 @@ def freelist(_size):
     return _identity
 
 
+def annotation_typing(_enabled):
+    return _identity
+
+
 def declare(_type=None, value=None, **_kwargs):
     return value

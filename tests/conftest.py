@@ -21,7 +21,7 @@ def _compiled_or_skip() -> ModuleType:
         pytest.skip(f"compiled extension not built: {exc}")
 
 
-@pytest.fixture(params=["compiled", "python"])
+@pytest.fixture(params=["compiled", "python"], scope="session")
 def impl(request: pytest.FixtureRequest) -> ModuleType:
     if request.param == "compiled":
         return _compiled_or_skip()

@@ -1,0 +1,637 @@
+"""Configuration checks: find CORSMiddleware arguments that do not do what their author meant.
+
+Pure Python, run once at construction; nothing here changes a response byte. Each problem
+names the offending value and says how to fix it. Checking never raises: a value too odd to
+analyse is skipped (building the configuration reports what is really broken).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastcors._config import CORSConfigError
+
+try:  # the regex parser: private, but the only way to see a pattern's literal structure
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # Python 3.10
+    import sre_parse as _sre_parse
+
+logger = logging.getLogger("fastcors")
+
+# Browsers cap how long a preflight answer is cached (seconds).
+CHROMIUM_MAX_AGE = 7200
+FIREFOX_MAX_AGE = 86400
+
+# Schemes a browser can put in an Origin header (web pages, extensions, app shells).
+KNOWN_SCHEMES = frozenset(
+    {
+        "http",
+        "https",
+        "chrome-extension",
+        "moz-extension",
+        "safari-web-extension",
+        "ms-browser-extension",
+        "capacitor",
+        "ionic",
+        "tauri",
+        "app",
+        "vscode-webview",
+    }
+)
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+# Fetch upper-cases these method names before sending them; any other method is sent as written.
+NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Second-level labels under which anyone can register a name (example.co.uk).
+SHARED_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "ne", "or", "go"})
+
+# Hosting platforms where every customer gets a subdomain: a subdomain there is someone else's site.
+SHARED_HOSTING = frozenset(
+    {
+        "github.io",
+        "gitlab.io",
+        "herokuapp.com",
+        "vercel.app",
+        "netlify.app",
+        "pages.dev",
+        "workers.dev",
+        "web.app",
+        "firebaseapp.com",
+        "appspot.com",
+        "azurewebsites.net",
+        "azurestaticapps.net",
+        "cloudfront.net",
+        "onrender.com",
+        "fly.dev",
+        "ngrok.io",
+        "ngrok-free.app",
+        "blogspot.com",
+        "s3.amazonaws.com",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One misconfiguration: a stable code, the argument, the offending value, and the fix."""
+
+    code: str
+    argument: str
+    value: Any
+    message: str
+
+
+def check_config(
+    allow_origins: Any = (),
+    allow_methods: Any = ("GET",),
+    allow_headers: Any = (),
+    allow_credentials: Any = False,
+    allow_origin_regex: Any = None,
+    allow_private_network: Any = False,
+    expose_headers: Any = (),
+    max_age: Any = 600,
+) -> list[Problem]:
+    """Every problem found in CORSMiddleware's arguments (same names, same defaults)."""
+    del allow_private_network  # a plain switch: nothing to get wrong
+    problems: list[Problem] = []
+    arguments = {
+        "allow_origins": allow_origins,
+        "allow_methods": allow_methods,
+        "allow_headers": allow_headers,
+        "expose_headers": expose_headers,
+    }
+    items: dict[str, list[Any]] = {}
+    for argument, value in arguments.items():
+        problems.extend(_shape_problems(argument, value))
+        items[argument] = _items(value)
+
+    problems.extend(_origin_list_problems(items["allow_origins"], bool(allow_credentials)))
+    for origin in items["allow_origins"]:
+        if isinstance(origin, str) and origin != "*":
+            problems.extend(_origin_problems(origin))
+    for method in items["allow_methods"]:
+        if isinstance(method, str) and method != "*":
+            problems.extend(_method_problems(method))
+    for argument in ("allow_headers", "expose_headers"):
+        for header in items[argument]:
+            if isinstance(header, str) and header != "*":
+                problems.extend(_token_problems(argument, header, "header"))
+    if bool(allow_credentials) and "*" in items["expose_headers"]:
+        problems.append(
+            Problem(
+                "expose-wildcard-credentials",
+                "expose_headers",
+                "*",
+                "expose_headers=['*'] with allow_credentials=True: browsers read '*' literally on credentialed "
+                "requests, so no header is exposed to them; list the header names instead",
+            )
+        )
+    if allow_origin_regex is not None:
+        problems.extend(_regex_problems(allow_origin_regex))
+    problems.extend(_max_age_problems(max_age))
+    return problems
+
+
+def report(problems: Iterable[Problem], strict: bool) -> None:
+    """Log each problem once at WARNING; with `strict`, then raise CORSConfigError listing them all."""
+    # Keyed by text: a problem's value may be unhashable (a list the user passed).
+    unique = list({(p.code, p.argument, p.message): p for p in problems}.values())
+    for problem in unique:
+        logger.warning("CORS configuration: %s", problem.message)
+    if strict and unique:
+        lines = "\n".join(f"- [{p.code}] {p.message}" for p in unique)
+        raise CORSConfigError(f"{len(unique)} CORS configuration problem(s):\n{lines}")
+
+
+# ---------------------------------------------------------------------------- shapes
+
+
+def _items(value: Any) -> list[Any]:
+    """The items a collection argument holds; a str counts as the one item it was meant to be."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Iterator):  # iterating would consume what Starlette later reads
+        return []
+    try:
+        return list(value)
+    except Exception:
+        return []
+
+
+def _shape_problems(argument: str, value: Any) -> list[Problem]:
+    if isinstance(value, str):
+        return [
+            Problem(
+                "str-not-list",
+                argument,
+                value,
+                f"{argument} is the str {_short(value)}, so every membership test is a substring test "
+                f"(and joining it splits it into characters); pass a list: {argument}=[{_short(value)}]",
+            )
+        ]
+    if isinstance(value, Iterator):
+        return [
+            Problem(
+                "not-a-collection",
+                argument,
+                value,
+                f"{argument} is a one-shot iterator ({type(value).__name__}): the first membership test "
+                f"consumes it and later ones give wrong answers; pass a list or a tuple",
+            )
+        ]
+    try:
+        values = list(value)
+    except Exception:
+        return []  # building the configuration reports it
+    return [
+        Problem(
+            "non-str-item",
+            argument,
+            item,
+            f"{argument} contains {_short(item)} of type {type(item).__name__}, which can never equal a "
+            f"request's header value (always str); write it as a str",
+        )
+        for item in values
+        if not isinstance(item, str)
+    ]
+
+
+# ---------------------------------------------------------------------------- origins
+
+
+def _origin_list_problems(origins: list[Any], credentials: bool) -> list[Problem]:
+    problems = []
+    has_wildcard = "*" in origins
+    if has_wildcard and any(origin != "*" for origin in origins):
+        others = tuple(origin for origin in origins if origin != "*")
+        problems.append(
+            Problem(
+                "wildcard-mixed",
+                "allow_origins",
+                others,
+                f"allow_origins mixes '*' with {_short(others)}: '*' already allows every origin, so the others "
+                f"have no effect; keep either '*' or the explicit list",
+            )
+        )
+    if has_wildcard and credentials:
+        problems.append(
+            Problem(
+                "wildcard-credentials",
+                "allow_origins",
+                "*",
+                "allow_origins=['*'] with allow_credentials=True reflects ANY requesting origin together with "
+                "Access-Control-Allow-Credentials: true, so every website can read your users' authenticated "
+                "responses; list the trusted origins explicitly (or drop allow_credentials)",
+            )
+        )
+    return problems
+
+
+def _origin_problems(origin: str) -> list[Problem]:
+    """What keeps `origin` from ever equalling the Origin header a browser sends."""
+    problems = []
+
+    def add(code: str, message: str) -> None:
+        problems.append(Problem(code, "allow_origins", origin, message))
+
+    text = origin
+    if any(ch.isspace() for ch in origin):
+        stripped = "".join(origin.split())
+        add(
+            "origin-whitespace",
+            f"allowed origin {origin!r} contains whitespace, which browsers never send; use {stripped!r}",
+        )
+        text = stripped
+    if text.lower() == "null":
+        add(
+            "origin-null",
+            f"allowed origin {origin!r}: browsers send 'null' from sandboxed iframes, file: URLs, data: URLs and "
+            f"some redirects, so any website can send it; remove it",
+        )
+        return problems
+    if "*" in text:
+        add(
+            "origin-wildcard-pattern",
+            f"allowed origin {origin!r} contains '*', but allow_origins only matches whole origins exactly; "
+            f"use allow_origin_regex (e.g. {_suggest_regex_for_pattern(text)!r}) instead",
+        )
+        return problems
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        host_guess = text.split("/")[0]
+        add(
+            "origin-no-scheme",
+            f"allowed origin {origin!r} has no scheme; browsers send the scheme too, e.g. {'https://' + host_guess!r}",
+        )
+        return problems
+    if scheme.lower() not in KNOWN_SCHEMES:
+        add(
+            "origin-unknown-scheme",
+            f"allowed origin {origin!r} has the unknown scheme {scheme!r}; browsers send origins like "
+            f"'https://example.com' (http, https or an extension scheme)",
+        )
+    authority, slash, path = rest.partition("/")
+    for mark in "?#":  # a query or fragment is as wrong as a path
+        if mark in authority:
+            authority, _, tail = authority.partition(mark)
+            path, slash = mark + tail + slash + path, "/"
+    bare = f"{scheme}://{authority}"
+    if slash and not path:
+        add(
+            "origin-trailing-slash",
+            f"allowed origin {origin!r} ends with '/', but an Origin header never does; use {bare!r}",
+        )
+    elif slash:
+        add(
+            "origin-path",
+            f"allowed origin {origin!r} has a path, but an Origin header is only scheme://host[:port]; use {bare!r}",
+        )
+    host, port = _split_port(authority)
+    if port is not None and DEFAULT_PORTS.get(scheme.lower()) == port:
+        add(
+            "origin-default-port",
+            f"allowed origin {origin!r} names the default port :{port}, which browsers leave out; "
+            f"use {f'{scheme}://{host}'!r}",
+        )
+    if scheme != scheme.lower() or host != host.lower():
+        add(
+            "origin-uppercase",
+            f"allowed origin {origin!r} has upper-case letters, but browsers send the scheme and host in "
+            f"lower case and the comparison is exact; use {f'{scheme}://{authority}'.lower()!r}",
+        )
+    if not host:
+        add("origin-no-host", f"allowed origin {origin!r} has no host; write it as 'https://example.com'")
+    return problems
+
+
+def _split_port(authority: str) -> tuple[str, str | None]:
+    if authority.startswith("["):  # IPv6 literal
+        end = authority.find("]")
+        if end >= 0 and authority[end + 1 : end + 2] == ":":
+            return authority[: end + 1], authority[end + 2 :]
+        return authority, None
+    host, sep, port = authority.rpartition(":")
+    if sep:
+        return host, port
+    return authority, None
+
+
+def _suggest_regex_for_pattern(pattern: str) -> str:
+    parts = [re.escape(part) for part in pattern.split("*")]
+    # A wildcard in the host stands for labels; in the port for digits.
+    return r"[a-z0-9-]+".join(parts).replace(r":[a-z0-9-]+", r":[0-9]+")
+
+
+# ---------------------------------------------------------------------------- methods, headers
+
+
+def _method_problems(method: str) -> list[Problem]:
+    problems = _token_problems("allow_methods", method, "method")
+    if problems:
+        return problems
+    upper = method.upper()
+    if method != upper:
+        if upper in NORMALIZED_METHODS:
+            why = f"browsers always send {upper!r}, so {method!r} never matches"
+        else:
+            why = f"method names are case-sensitive, so {method!r} only matches a request spelling it that way"
+        problems.append(
+            Problem("method-lowercase", "allow_methods", method, f"allow_methods has {method!r}: {why}; use {upper!r}")
+        )
+    return problems
+
+
+def _token_problems(argument: str, name: str, kind: str) -> list[Problem]:
+    if TOKEN.fullmatch(name):
+        return []
+    hint = ""
+    if "," in name:
+        hint = f"; list each {kind} as its own item: {[part.strip() for part in name.split(',')]!r}"
+    elif name.strip() != name and TOKEN.fullmatch(name.strip()):
+        hint = f"; use {name.strip()!r}"
+    return [
+        Problem(
+            f"{kind}-invalid-token",
+            argument,
+            name,
+            f"{argument} has {_short(name)}, which is not a valid HTTP {kind} name (letters, digits and "
+            f"!#$%&'*+-.^_`|~ only) and can never match{hint}",
+        )
+    ]
+
+
+# ---------------------------------------------------------------------------- max_age
+
+
+def _max_age_problems(max_age: Any) -> list[Problem]:
+    # Starlette sends str(max_age): what matters is whether that text is a number of seconds.
+    text = str(max_age)
+    if isinstance(max_age, bool) or not re.fullmatch(r"-?[0-9]+", text):
+        return [
+            Problem(
+                "max-age-type",
+                "max_age",
+                max_age,
+                f"max_age={max_age!r} is sent as {text!r}, which browsers do not read as a number of seconds "
+                f"(they fall back to 5 s); use an int",
+            )
+        ]
+    max_age = int(text)
+    if max_age < 0:
+        return [
+            Problem(
+                "max-age-negative",
+                "max_age",
+                max_age,
+                f"max_age={max_age} is negative: browsers reject it and fall back to caching for 5 s; "
+                f"use 0 to disable caching or a positive number of seconds",
+            )
+        ]
+    if max_age > CHROMIUM_MAX_AGE:
+        capped = "Chromium-based browsers cap it at 7200 s"
+        if max_age > FIREFOX_MAX_AGE:
+            capped += " and Firefox at 86400 s"
+        return [
+            Problem(
+                "max-age-too-large",
+                "max_age",
+                max_age,
+                f"max_age={max_age}: {capped}, so preflights are repeated sooner than you expect; "
+                f"use at most {CHROMIUM_MAX_AGE}",
+            )
+        ]
+    return []
+
+
+# ---------------------------------------------------------------------------- origin regex
+
+
+def _regex_problems(pattern: Any) -> list[Problem]:
+    if not isinstance(pattern, str):
+        return [
+            Problem(
+                "regex-type",
+                "allow_origin_regex",
+                pattern,
+                f"allow_origin_regex must be a str pattern, not {type(pattern).__name__}",
+            )
+        ]
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        return [
+            Problem("regex-invalid", "allow_origin_regex", pattern, f"allow_origin_regex {pattern!r} is invalid: {exc}")
+        ]
+    broad = [origin for origin in ("https://evil.com", "http://evil.com", "null") if compiled.fullmatch(origin)]
+    if broad:
+        return [
+            Problem(
+                "regex-overbroad",
+                "allow_origin_regex",
+                pattern,
+                f"allow_origin_regex {pattern!r} matches {_short(broad)}, i.e. origins anyone controls; "
+                f"match only your own hosts, e.g. r'https://([a-z0-9-]+\\.)*example\\.com'",
+            )
+        ]
+    examples = _origin_examples(compiled)
+    for scheme, host, port in examples:
+        suffix = _public_suffix(host)
+        tenant = f"{scheme}://evil-tenant.{suffix}{port}"
+        if suffix in SHARED_HOSTING and compiled.fullmatch(tenant):
+            return [
+                Problem(
+                    "regex-lookalike",
+                    "allow_origin_regex",
+                    pattern,
+                    f"allow_origin_regex {pattern!r} matches other people's sites on {suffix!r}, where anyone can "
+                    f"publish, e.g. [{tenant!r}]; name your own site exactly, e.g. "
+                    f"r'{scheme}://myproject\\.{re.escape(suffix)}'",
+                )
+            ]
+    matched: dict[str, tuple[str, str, str]] = {}  # look-alike origin -> (scheme, imitated domain, port)
+    for scheme, host, port in examples:
+        base = _registrable(host)
+        for lookalike in _lookalikes(scheme, host, port, base):
+            if lookalike not in matched and compiled.fullmatch(lookalike) and not _within(lookalike, base):
+                matched[lookalike] = (scheme, base, port)
+    if not matched:
+        return []
+    shown = list(matched)[:3]
+    scheme, base, port = matched[shown[0]]
+    subdomains = "" if base == "localhost" or base.replace(".", "").isdigit() else r"([a-z0-9-]+\.)*"
+    suggestion = f"{scheme}://{subdomains}{re.escape(base)}" + (r"(:[0-9]+)?" if port else "")
+    return [
+        Problem(
+            "regex-lookalike",
+            "allow_origin_regex",
+            pattern,
+            f"allow_origin_regex {pattern!r} also matches look-alike origins outside {base!r} that others can "
+            f"own, e.g. {_short(shown, 200)}; escape every dot (\\.) and require a dot before the domain, "
+            f"e.g. r'{suggestion}'",
+        )
+    ]
+
+
+def _origin_examples(compiled: re.Pattern[str]) -> list[tuple[str, str, str]]:
+    """(scheme, host, ':port' or '') of strings the regex matches, or that its literals spell."""
+    candidates = {e for e in example_matches(compiled.pattern) if compiled.fullmatch(e)}
+    # A parse-free fallback: host-like runs in the pattern text with escaped dots unescaped.
+    text = compiled.pattern.replace("\\.", ".")
+    for host in re.findall(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", text):
+        candidates.add("https://" + host.strip(".-"))
+    examples = set()
+    for candidate in candidates:
+        scheme, sep, rest = candidate.partition("://")
+        if not sep or not rest:
+            continue
+        host, port = _split_port(rest.split("/")[0])
+        host = host.strip(".").lower()
+        if host and (port is None or port.isdigit()):
+            examples.add((scheme.lower() or "https", host, f":{port}" if port else ""))
+    return sorted(examples)
+
+
+def _public_suffix(host: str) -> str:
+    """The part of `host` under which anyone can register a name (a public-suffix-list approximation)."""
+    for suffix in SHARED_HOSTING:
+        if host == suffix or host.endswith("." + suffix):
+            return suffix
+    labels = host.split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in SHARED_SECOND_LEVEL:
+        return ".".join(labels[-2:])
+    return labels[-1]
+
+
+def _registrable(host: str) -> str:
+    """The domain one owner controls: one label under the public suffix (or the host itself)."""
+    if host.replace(".", "").isdigit():  # an IPv4 address
+        return host
+    suffix = _public_suffix(host)
+    if host == suffix:
+        return host
+    label = host[: -len(suffix) - 1].rsplit(".", 1)[-1]
+    return f"{label}.{suffix}"
+
+
+def _lookalikes(scheme: str, host: str, port: str, base: str) -> list[str]:
+    hosts = [
+        f"evil{base}",
+        f"evil-{base}",
+        f"evil{host}",
+        f"{host}.evil.com",
+        f"{base}.evil.com",
+        f"{host}evil.com",
+        f"{host}-evil.com",
+    ]
+    # An unescaped dot matches any character: app.example.com also matches appxexample.com.
+    hosts += [host[:i] + "x" + host[i + 1 :] for i, ch in enumerate(host) if ch == "."]
+    suffix = _public_suffix(host)
+    if suffix in SHARED_HOSTING:  # anyone can get a name there: another tenant's site
+        hosts.append(f"evil-tenant.{suffix}")
+    return [f"{scheme}://{h}{port}" for h in hosts]
+
+
+def example_matches(pattern: str, limit: int = 32) -> list[str]:
+    """Strings the pattern is meant to match, built from its parse tree (best effort, may be empty).
+
+    Alternatives are all tried; a repeat is taken at its minimum and at least once; `.` stands
+    for itself (an unescaped dot in a host is usually meant literally).
+    """
+    try:
+        return sorted(_expand(list(_sre_parse.parse(pattern)), limit))[:limit]
+    except Exception:  # an exotic construct, or nesting too deep: the literal fallback remains
+        return []
+
+
+def _expand(items: list[Any], limit: int) -> set[str]:
+    results = {""}
+    for op, arg in items:
+        results = {head + tail for head in results for tail in _expand_one(str(op), arg, limit)}
+        if len(results) > limit:
+            results = set(sorted(results)[:limit])
+    return results
+
+
+def _expand_one(op: str, arg: Any, limit: int) -> set[str]:
+    if op == "LITERAL":
+        return {chr(arg)}
+    if op == "NOT_LITERAL":
+        return {"b" if chr(arg) == "a" else "a"}
+    if op == "ANY":
+        return {"."}
+    if op == "IN":
+        return {_class_member(arg)}
+    if op == "BRANCH":
+        return set().union(*(_expand(list(alt), limit) for alt in arg[1]))
+    if op == "SUBPATTERN":
+        return _expand(list(arg[-1]), limit)
+    if op == "ATOMIC_GROUP":
+        return _expand(list(arg), limit)
+    if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        low, high, body = arg
+        once = _expand(list(body), limit)
+        out = set()
+        for count in {low, max(low, 1) if high >= 1 else low}:
+            parts = {""}
+            for _ in range(min(count, 8)):
+                parts = {head + tail for head in parts for tail in once}
+            out |= parts
+        return out
+    if op == "GROUPREF_EXISTS":
+        _, yes, no = arg
+        return _expand(list(yes), limit) | _expand(list(no) if no else [], limit)
+    if op in ("AT", "ASSERT", "ASSERT_NOT", "GROUPREF"):
+        return {""}
+    raise ValueError(f"unhandled regex construct {op}")
+
+
+def _class_member(items: list[Any]) -> str:
+    """A character in the class [items], preferring its first listed one."""
+    negated = any(str(op) == "NEGATE" for op, _ in items)
+    if not negated:
+        for op, arg in items:
+            if str(op) == "LITERAL":
+                return chr(arg)
+            if str(op) == "RANGE":
+                return chr(arg[0])
+    for ch in "a0-.x_":
+        if _in_class(ch, items) != negated:
+            return ch
+    return "a"
+
+
+def _in_class(ch: str, items: list[Any]) -> bool:
+    tests = {
+        "CATEGORY_DIGIT": str.isdigit,
+        "CATEGORY_NOT_DIGIT": lambda c: not c.isdigit(),
+        "CATEGORY_WORD": lambda c: c.isalnum() or c == "_",
+        "CATEGORY_NOT_WORD": lambda c: not (c.isalnum() or c == "_"),
+        "CATEGORY_SPACE": str.isspace,
+        "CATEGORY_NOT_SPACE": lambda c: not c.isspace(),
+    }
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL" and ch == chr(arg):
+            return True
+        if name == "RANGE" and arg[0] <= ord(ch) <= arg[1]:
+            return True
+        if name == "CATEGORY" and tests.get(str(arg), lambda c: False)(ch):
+            return True
+    return False
+
+
+def _within(origin: str, base: str) -> bool:
+    host, _ = _split_port(origin.partition("://")[2])
+    if host == base:
+        return True
+    # Subdomains belong to the owner of `base`, unless `base` is a hosting platform's suffix.
+    return host.endswith("." + base) and base not in SHARED_HOSTING
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

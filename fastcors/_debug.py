@@ -1,0 +1,141 @@
+"""Denial explanations: say at DEBUG why a CORS request was refused, and what would be allowed.
+
+The core calls the explainer only on denial paths, and only when debugging was asked for,
+so nothing here costs anything on the normal path. Request values are attacker-controlled:
+they are shown with repr() (no forged log lines) and cut to a bounded length.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastcors._config import FAILURE_NAMES, Config
+
+logger = logging.getLogger("fastcors")
+
+SHOWN_CHARS = 120  # of any request value, in a log line
+SHOWN_ITEMS = 20  # of any allowed list
+
+Explainer = Callable[[bytes, bytes | None, bytes | None, bytes | None, int], None]
+
+
+def denial_explainer(config: Config) -> Explainer:
+    """A callable(origin, method, headers, private_network, failures) logging why a request was refused.
+
+    `failures` is a bitmask: 1 origin, 2 method, 4 headers, 8 private network. A simple
+    (non-preflight) request refused for its origin comes with method, headers and private
+    network all None.
+    """
+    allowed_origins = _describe_origins(config)
+    allowed_methods = _describe(sorted(_texts(config.methods, config.methods_fallback)))
+    if isinstance(config.methods_fallback, str):
+        allowed_methods += " (allow_methods is a str, so any substring of it matches)"
+    allowed_headers = "any" if config.allow_all_headers else _describe(sorted(config.allowed_headers))
+
+    def explain(
+        origin: bytes,
+        requested_method: bytes | None,
+        requested_headers: bytes | None,
+        requested_private_network: bytes | None,
+        failures: int,
+    ) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        origin_text = _text(origin)
+        reasons = []
+        if failures & 1:
+            hint = _near_miss(config, origin_text)
+            reasons.append(f"origin {_show(origin_text)} is not allowed (allowed: {allowed_origins}){hint}")
+        if failures & 2:
+            reasons.append(
+                f"method {_show(_text(requested_method))} is not allowed (allowed: {allowed_methods}; "
+                "the comparison is case-sensitive)"
+            )
+        if failures & 4:
+            refused = _refused_headers(config, _text(requested_headers))
+            reasons.append(f"request header(s) {', '.join(refused)} not allowed (allowed: {allowed_headers})")
+        if failures & 8:
+            reasons.append(
+                "the request asks for private network access (Access-Control-Request-Private-Network) "
+                "and allow_private_network is False"
+            )
+        if requested_method is None and requested_headers is None and requested_private_network is None:
+            logger.debug(
+                "CORS: response sent without Access-Control-Allow-Origin (the browser hides it from the page): %s",
+                "; ".join(reasons),
+            )
+        else:
+            names = ", ".join(name for bit, name in enumerate(FAILURE_NAMES) if failures & (1 << bit))
+            logger.debug("CORS: preflight refused (400 Disallowed CORS %s): %s", names, "; ".join(reasons))
+
+    return explain
+
+
+def _text(value: bytes | None) -> str:
+    # Header values are latin-1 on the wire (Starlette decodes them so); keep whatever came.
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("latin-1")
+    return str(value)
+
+
+def _show(text: str) -> str:
+    if len(text) > SHOWN_CHARS:
+        return repr(text[:SHOWN_CHARS]) + f"... ({len(text)} characters)"
+    return repr(text)
+
+
+def _texts(exact: frozenset[bytes] | None, fallback: Any) -> list[str]:
+    if exact is not None:
+        return [item.decode("latin-1") for item in exact]
+    if isinstance(fallback, str):
+        return [fallback]
+    try:
+        return [str(item) for item in fallback]
+    except TypeError:
+        return [repr(fallback)]
+
+
+def _describe(items: list[str]) -> str:
+    if not items:
+        return "none"
+    shown = ", ".join(items[:SHOWN_ITEMS])
+    return shown + (f" and {len(items) - SHOWN_ITEMS} more" if len(items) > SHOWN_ITEMS else "")
+
+
+def _describe_origins(config: Config) -> str:
+    parts = []
+    origins = sorted(_texts(config.origins, config.origins_fallback))
+    if origins:
+        parts.append(_describe([repr(o) for o in origins]))
+    if isinstance(config.origins_fallback, str):
+        parts[-1] += " (allow_origins is a str, so any substring of it matches)"
+    if config.origin_regex is not None:
+        parts.append(f"origins matching {config.origin_regex.pattern!r}")
+    return " or ".join(parts) if parts else "none"
+
+
+def _near_miss(config: Config, origin: str) -> str:
+    """A hint when the origin differs from an allowed one only in a way users often get wrong."""
+    normalized = origin.strip().lower()
+    for allowed in _texts(config.origins, config.origins_fallback):
+        if allowed == origin:
+            continue
+        if allowed.strip().lower() == normalized:
+            return f"; it differs from the allowed {allowed!r} only in case or whitespace"
+        if allowed.rstrip("/").lower() == normalized:
+            return f"; the allowed {allowed!r} ends with '/', which browsers never send"
+        for port in (":443", ":80"):
+            if allowed.endswith(port) and allowed[: -len(port)].lower() == normalized:
+                return f"; the allowed {allowed!r} names the default port, which browsers leave out"
+    return ""
+
+
+def _refused_headers(config: Config, requested: str) -> list[str]:
+    # Starlette's test: split on ",", lower-case, strip; an empty item is refused too.
+    allowed = config.allowed_headers
+    refused = [_show(item.strip()) for item in requested.split(",") if item.lower().strip() not in allowed]
+    if len(refused) > SHOWN_ITEMS:
+        refused = [*refused[:SHOWN_ITEMS], f"and {len(refused) - SHOWN_ITEMS} more"]
+    return refused
