@@ -15,8 +15,7 @@ from typing import Any
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
 SAFELISTED_HEADERS = {"Accept", "Accept-Language", "Content-Language", "Content-Type"}
 PREFLIGHT_VARY = (
-    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
-    "Access-Control-Request-Private-Network"
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
 )
 
 # Bits of a refused preflight, in the order Starlette lists them in the 400 body.

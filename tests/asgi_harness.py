@@ -60,7 +60,9 @@ def run(middleware_factory: Any, scope: dict[str, Any], responses: list[list[dic
     return outcome
 
 
-def http_scope(method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None, path: str = "/") -> dict[str, Any]:
+def http_scope(
+    method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None, path: str = "/"
+) -> dict[str, Any]:
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.4"},

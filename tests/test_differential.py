@@ -8,11 +8,10 @@ import os
 from types import ModuleType
 from typing import Any
 
+from asgi_harness import Outcome, http_scope, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
-
-from asgi_harness import Outcome, http_scope, run
 
 EXAMPLES = int(os.environ.get("FASTCORS_DIFF_EXAMPLES", "1500"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
