@@ -306,8 +306,15 @@ class Middleware:
             return self.app(scope, receive, send)
         policy: Policy = self.policy  # one policy for the whole request
         is_options: cython.bint = scope["method"] == "OPTIONS"
-        headers: list = list(scope["headers"])
-        scope["headers"] = headers  # as Starlette's Headers(scope=...): the app sees a list
+        # Starlette's Headers(scope=...) stores list(scope["headers"]) so the app always sees
+        # a list; a list is kept as it is (equal contents, one copy less per request).
+        raw_headers = scope["headers"]
+        headers: list
+        if type(raw_headers) is list:
+            headers = raw_headers
+        else:
+            headers = list(raw_headers)
+            scope["headers"] = headers
         origin = None
         method = None
         requested_headers = None
