@@ -1,5 +1,6 @@
 """fastcors: a drop-in, compiled replacement for Starlette's CORSMiddleware."""
 
+from fastcors._checks import Problem, check_config
 from fastcors._config import CORSConfigError
 from fastcors._loader import load as _load
 
@@ -9,4 +10,4 @@ CORSMiddleware = _core.CORSMiddleware
 COMPILED: bool = _core.COMPILED
 
 __version__ = "0.1.0"
-__all__ = ["COMPILED", "CORSConfigError", "CORSMiddleware", "__version__"]
+__all__ = ["COMPILED", "CORSConfigError", "CORSMiddleware", "Problem", "__version__", "check_config"]

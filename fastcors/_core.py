@@ -7,6 +7,7 @@ decision that depends only on the configuration was made in ``_config``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from typing import Any
 
@@ -15,7 +16,9 @@ try:
 except ImportError:  # pure-Python install without Cython: the decorators are no-ops
     from fastcors import _cython_shim as cython
 
+from fastcors._checks import check_config, logger, report
 from fastcors._config import Config, build_config
+from fastcors._debug import denial_explainer
 
 COMPILED: bool = cython.compiled
 
@@ -96,9 +99,11 @@ class Policy:
     simple_headers: tuple
     simple_before_origin: tuple
     simple_after_origin: tuple
+    explain_denial: object  # None, or a callable logging why a request was refused (debug mode)
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, explain_denial: Any = None) -> None:
         self.config = config
+        self.explain_denial = explain_denial
         self.allow_all_origins = config.allow_all_origins
         self.reflect_any_origin = config.allow_all_origins and config.allow_credentials
         self.preflight_explicit_origin = config.preflight_explicit_origin
@@ -168,17 +173,20 @@ class Policy:
         if not self.method_allowed(_as_bytes(method)):
             failures |= 2
         if requested_headers is not None:
-            requested: bytes = _as_bytes(requested_headers)
+            requested_headers = _as_bytes(requested_headers)
+            requested: bytes = requested_headers
             if self.allow_all_headers:
                 headers.append((_ALLOW_HEADERS, requested))
             elif not self.headers_allowed(requested):
                 failures |= 4
         if private_network is not None:
-            _as_bytes(private_network)
+            private_network = _as_bytes(private_network)
             if self.allow_private_network:
                 headers.append(_ALLOW_PRIVATE_NETWORK)
             else:
                 failures |= 8
+        if failures and self.explain_denial is not None:
+            self.explain_denial(origin, _as_bytes(method), requested_headers, private_network, failures)
         status, body, content_length = self.preflight_answers[failures]
         headers.append(content_length)
         headers.append(_CONTENT_TYPE)
@@ -258,6 +266,8 @@ class SendWithCORS:
         explicit: cython.bint = origin is not None and (
             policy.reflect_any_origin or (not policy.allow_all_origins and policy.origin_allowed(origin))
         )
+        if not explicit and policy.explain_denial is not None and origin is not None and not policy.allow_all_origins:
+            policy.explain_denial(origin, None, None, None, 1)
         # Never mutate the app's own list: apps reuse header lists across responses.
         # (Starlette's message.setdefault("headers", []), without the method call.)
         try:
@@ -324,6 +334,8 @@ class Middleware:
             if name == _ORIGIN:
                 if origin is None:
                     origin = value
+                    if not is_options:
+                        break  # all a simple request needs (and where Starlette stops reading)
             elif not is_options:
                 continue
             elif name == _REQUEST_METHOD:
@@ -364,18 +376,24 @@ class CORSMiddleware(Middleware):
         allow_private_network: bool = False,
         expose_headers: Collection[str] = (),
         max_age: int = 600,
+        *,
+        strict: bool = False,
+        debug: bool = False,
     ) -> None:
-        config = build_config(
-            allow_origins=allow_origins,
-            allow_methods=allow_methods,
-            allow_headers=allow_headers,
-            allow_credentials=allow_credentials,
-            allow_origin_regex=allow_origin_regex,
-            allow_private_network=allow_private_network,
-            expose_headers=expose_headers,
-            max_age=max_age,
-        )
-        Middleware.__init__(self, app, Policy(config))
+        arguments = {
+            "allow_origins": allow_origins,
+            "allow_methods": allow_methods,
+            "allow_headers": allow_headers,
+            "allow_credentials": allow_credentials,
+            "allow_origin_regex": allow_origin_regex,
+            "allow_private_network": allow_private_network,
+            "expose_headers": expose_headers,
+            "max_age": max_age,
+        }
+        config = build_config(**arguments)  # raises where Starlette's constructor raises
+        report(check_config(**arguments), strict)  # warns (or, strict, raises) on misconfigurations
+        explain = denial_explainer(config) if debug or logger.isEnabledFor(logging.DEBUG) else None
+        Middleware.__init__(self, app, Policy(config, explain))
         # ASGI servers choose ASGI 3 over ASGI 2 by asking whether `app.__call__` is a
         # coroutine function. Calls go through Middleware's C-level slot (no coroutine of
         # our own per request); this attribute gives the servers a truthful answer: an
