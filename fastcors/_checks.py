@@ -106,21 +106,22 @@ def check_config(
     }
     items: dict[str, list[Any]] = {}
     for argument, value in arguments.items():
-        problems.extend(_shape_problems(argument, value))
-        items[argument] = _items(value)
+        problems += _guarded(_shape_problems, argument, value)
+        items[argument] = _guarded(_items, value)
+    credentials = _guarded(lambda: [bool(allow_credentials)]) == [True]
 
-    problems.extend(_origin_list_problems(items["allow_origins"], bool(allow_credentials)))
+    problems += _guarded(_origin_list_problems, items["allow_origins"], credentials)
     for origin in items["allow_origins"]:
         if isinstance(origin, str) and origin != "*":
-            problems.extend(_origin_problems(origin))
+            problems += _guarded(_origin_problems, origin)
     for method in items["allow_methods"]:
         if isinstance(method, str) and method != "*":
-            problems.extend(_method_problems(method))
+            problems += _guarded(_method_problems, method)
     for argument in ("allow_headers", "expose_headers"):
         for header in items[argument]:
             if isinstance(header, str) and header != "*":
-                problems.extend(_token_problems(argument, header, "header"))
-    if bool(allow_credentials) and "*" in items["expose_headers"]:
+                problems += _guarded(_token_problems, argument, header, "header")
+    if credentials and any(isinstance(h, str) and h == "*" for h in items["expose_headers"]):
         problems.append(
             Problem(
                 "expose-wildcard-credentials",
@@ -131,9 +132,17 @@ def check_config(
             )
         )
     if allow_origin_regex is not None:
-        problems.extend(_regex_problems(allow_origin_regex))
-    problems.extend(_max_age_problems(max_age))
+        problems += _guarded(_regex_problems, allow_origin_regex)
+    problems += _guarded(_max_age_problems, max_age)
     return problems
+
+
+def _guarded(check: Any, *args: Any) -> list[Any]:
+    """What `check` finds; nothing if the value is too odd to analyse (construction reports it)."""
+    try:
+        return check(*args)
+    except Exception:
+        return []
 
 
 def report(problems: Iterable[Problem], strict: bool) -> None:
@@ -205,9 +214,9 @@ def _shape_problems(argument: str, value: Any) -> list[Problem]:
 
 def _origin_list_problems(origins: list[Any], credentials: bool) -> list[Problem]:
     problems = []
-    has_wildcard = "*" in origins
-    if has_wildcard and any(origin != "*" for origin in origins):
-        others = tuple(origin for origin in origins if origin != "*")
+    has_wildcard = any(isinstance(origin, str) and origin == "*" for origin in origins)
+    others = tuple(origin for origin in origins if not (isinstance(origin, str) and origin == "*"))
+    if has_wildcard and others:
         problems.append(
             Problem(
                 "wildcard-mixed",

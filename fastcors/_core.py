@@ -33,6 +33,7 @@ _ALLOW_HEADERS = cython.declare(bytes, b"access-control-allow-headers")
 _ALLOW_PRIVATE_NETWORK = cython.declare(tuple, (b"access-control-allow-private-network", b"true"))
 _CONTENT_TYPE = cython.declare(tuple, (b"content-type", b"text/plain; charset=utf-8"))
 _VARY_ORIGIN = cython.declare(tuple, (b"vary", b"Origin"))
+_UNSET = cython.declare(object, object())
 # Response headers the simple-response step sets or merges.
 _CORS_RESPONSE_NAMES = cython.declare(
     frozenset,
@@ -58,7 +59,10 @@ def _as_bytes(value: object) -> bytes:
     # encodes them again when it writes them: the same bytes, and the same errors.
     if type(value) is bytes:
         return value
-    return value.decode("latin-1").encode("latin-1")
+    result = value.decode("latin-1").encode("latin-1")
+    if type(result) is not bytes:  # only an odd bytes subclass gets here
+        raise TypeError(f"header value {value!r} does not encode to bytes")
+    return result
 
 
 @cython.cfunc
@@ -160,7 +164,7 @@ class Policy:
 
     @cython.cfunc
     def preflight(
-        self, send: object, origin: bytes, method: object, requested_headers: object, private_network: object
+        self, send: object, origin: bytes, method: bytes, requested_headers: object, private_network: object
     ) -> object:
         """The answer to a preflight request: an awaitable that sends it."""
         headers: list = list(self.preflight_headers)
@@ -170,23 +174,20 @@ class Policy:
                 headers.append((_ALLOW_ORIGIN, origin))
         else:
             failures |= 1
-        if not self.method_allowed(_as_bytes(method)):
+        if not self.method_allowed(method):
             failures |= 2
         if requested_headers is not None:
-            requested_headers = _as_bytes(requested_headers)
-            requested: bytes = requested_headers
             if self.allow_all_headers:
-                headers.append((_ALLOW_HEADERS, requested))
-            elif not self.headers_allowed(requested):
+                headers.append((_ALLOW_HEADERS, requested_headers))
+            elif not self.headers_allowed(requested_headers):
                 failures |= 4
         if private_network is not None:
-            private_network = _as_bytes(private_network)
             if self.allow_private_network:
                 headers.append(_ALLOW_PRIVATE_NETWORK)
             else:
                 failures |= 8
         if failures and self.explain_denial is not None:
-            self.explain_denial(origin, _as_bytes(method), requested_headers, private_network, failures)
+            self.explain_denial(origin, method, requested_headers, private_network, failures)
         status, body, content_length = self.preflight_answers[failures]
         headers.append(content_length)
         headers.append(_CONTENT_TYPE)
@@ -315,41 +316,51 @@ class Middleware:
         if scope["type"] != "http":
             return self.app(scope, receive, send)
         policy: Policy = self.policy  # one policy for the whole request
-        is_options: cython.bint = scope["method"] == "OPTIONS"
-        # Starlette's Headers(scope=...) stores list(scope["headers"]) so the app always sees
-        # a list; a list is kept as it is (equal contents, one copy less per request).
+        method = scope["method"]
+        # An exact str compares without side effects, so whether this may be a preflight is
+        # known before the scan; anything else is compared where Starlette compares it.
+        maybe_preflight: cython.bint = type(method) is not str or method == "OPTIONS"
         raw_headers = scope["headers"]
         headers: list
         if type(raw_headers) is list:
+            # Starlette's Headers(scope=...) stores list(scope["headers"]) so the app always
+            # sees a list; a list is kept as it is (equal contents, one copy less).
             headers = raw_headers
         else:
             headers = list(raw_headers)
             scope["headers"] = headers
-        origin = None
-        method = None
-        requested_headers = None
-        private_network = None
+        # First occurrence wins; _UNSET (not None) marks "absent", as a value may be anything.
+        origin = _UNSET
+        request_method = _UNSET
+        requested_headers = _UNSET
+        private_network = _UNSET
         for item in headers:
             name, value = item
             if name == _ORIGIN:
-                if origin is None:
+                if origin is _UNSET:
                     origin = value
-                    if not is_options:
+                    if not maybe_preflight:
                         break  # all a simple request needs (and where Starlette stops reading)
-            elif not is_options:
+            elif not maybe_preflight:
                 continue
             elif name == _REQUEST_METHOD:
-                if method is None:
-                    method = value
+                if request_method is _UNSET:
+                    request_method = value
             elif name == _REQUEST_HEADERS:
-                if requested_headers is None:
+                if requested_headers is _UNSET:
                     requested_headers = value
-            elif name == _REQUEST_PRIVATE_NETWORK and private_network is None:
+            elif name == _REQUEST_PRIVATE_NETWORK and private_network is _UNSET:
                 private_network = value
-        if origin is not None:
+        if origin is _UNSET:
+            origin = None
+        else:
             origin = _as_bytes(origin)
-            if method is not None:
-                return policy.preflight(send, origin, method, requested_headers, private_network)
+            if request_method is not _UNSET and (maybe_preflight if type(method) is str else method == "OPTIONS"):
+                # Decoded in Starlette's order (its errors for odd values come in that order).
+                request_method = _as_bytes(request_method)
+                requested_headers = None if requested_headers is _UNSET else _as_bytes(requested_headers)
+                private_network = None if private_network is _UNSET else _as_bytes(private_network)
+                return policy.preflight(send, origin, request_method, requested_headers, private_network)
         wrapped: SendWithCORS = SendWithCORS.__new__(SendWithCORS)
         wrapped.send = send
         wrapped.policy = policy
@@ -392,7 +403,14 @@ class CORSMiddleware(Middleware):
         }
         config = build_config(**arguments)  # raises where Starlette's constructor raises
         report(check_config(**arguments), strict)  # warns (or, strict, raises) on misconfigurations
-        explain = denial_explainer(config) if debug or logger.isEnabledFor(logging.DEBUG) else None
+        # Denials are explained only when asked for: with debug=True at WARNING (shown with no
+        # logging set up), or at DEBUG when the "fastcors" logger is enabled for DEBUG.
+        if debug:
+            explain = denial_explainer(config, logging.WARNING)
+        elif logger.isEnabledFor(logging.DEBUG):
+            explain = denial_explainer(config, logging.DEBUG)
+        else:
+            explain = None
         Middleware.__init__(self, app, Policy(config, explain))
         # ASGI servers choose ASGI 3 over ASGI 2 by asking whether `app.__call__` is a
         # coroutine function. Calls go through Middleware's C-level slot (no coroutine of

@@ -21,8 +21,11 @@ SHOWN_ITEMS = 20  # of any allowed list
 Explainer = Callable[[bytes, bytes | None, bytes | None, bytes | None, int], None]
 
 
-def denial_explainer(config: Config) -> Explainer:
+def denial_explainer(config: Config, level: int = logging.DEBUG) -> Explainer:
     """A callable(origin, method, headers, private_network, failures) logging why a request was refused.
+
+    It logs at `level` on the "fastcors" logger: DEBUG when debugging was switched on through
+    the logger's level, WARNING with `debug=True` (so it shows without any logging set up).
 
     `failures` is a bitmask: 1 origin, 2 method, 4 headers, 8 private network. A simple
     (non-preflight) request refused for its origin comes with method, headers and private
@@ -41,7 +44,7 @@ def denial_explainer(config: Config) -> Explainer:
         requested_private_network: bytes | None,
         failures: int,
     ) -> None:
-        if not logger.isEnabledFor(logging.DEBUG):
+        if not logger.isEnabledFor(level):
             return
         origin_text = _text(origin)
         reasons = []
@@ -62,13 +65,14 @@ def denial_explainer(config: Config) -> Explainer:
                 "and allow_private_network is False"
             )
         if requested_method is None and requested_headers is None and requested_private_network is None:
-            logger.debug(
+            logger.log(
+                level,
                 "CORS: response sent without Access-Control-Allow-Origin (the browser hides it from the page): %s",
                 "; ".join(reasons),
             )
         else:
             names = ", ".join(name for bit, name in enumerate(FAILURE_NAMES) if failures & (1 << bit))
-            logger.debug("CORS: preflight refused (400 Disallowed CORS %s): %s", names, "; ".join(reasons))
+            logger.log(level, "CORS: preflight refused (400 Disallowed CORS %s): %s", names, "; ".join(reasons))
 
     return explain
 

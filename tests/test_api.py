@@ -188,6 +188,7 @@ def test_configurations_starlette_rejects_are_rejected_alike(impl: ModuleType, c
         [None],
         [(b"origin", "https://str.example")],
         [(b"origin", 5)],
+        [(b"origin", None), (b"origin", b"https://a.example")],  # a None value is not "absent"
         5,
     ],
 )
@@ -198,3 +199,12 @@ def test_malformed_request_headers_raise_python_exceptions(impl: ModuleType, bad
     theirs = run(lambda app: StarletteCORSMiddleware(app, allow_origins=["*"]), scope)
     assert ours.error is not None
     assert ours.error == theirs.error
+
+
+def test_malformed_items_after_the_origin_of_a_simple_request_are_not_read(impl: ModuleType) -> None:
+    """Starlette stops reading at the first Origin of a non-preflight request; so does fastcors."""
+    scope = http_scope(headers=[(b"origin", b"https://a.example"), (b"x", b"y", b"z")])
+    ours = run(lambda app: impl.CORSMiddleware(app, allow_origins=["*"]), scope)
+    theirs = run(lambda app: StarletteCORSMiddleware(app, allow_origins=["*"]), scope)
+    assert ours == theirs
+    assert ours.error is None

@@ -147,7 +147,7 @@ def test_same_messages_as_starlette(impl: ModuleType, config: dict[str, Any], sc
     assert actual == expected
 
 
-@settings(max_examples=EXAMPLES // 3, deadline=None)
+@settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config=configs, scopes=st.lists(requests, min_size=2, max_size=4), response=responses())
 def test_same_messages_when_the_app_reuses_its_header_list(
     impl: ModuleType, config: dict[str, Any], scopes: list[dict[str, Any]], response: Any
@@ -186,7 +186,7 @@ odd_configs = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=EXAMPLES // 3, deadline=None)
+@settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config=odd_configs, scope=requests)
 def test_odd_configurations_behave_as_starlette(impl: ModuleType, config: dict[str, Any], scope: dict[str, Any]):
     expected = outcome(StarletteCORSMiddleware, config, scope, None)

@@ -1,0 +1,367 @@
+"""Targets (reported, never enforced), and the Markdown, JSON and PNG outputs."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from bench import e2e, rows
+
+COMPILED_RATIO = 10.0
+COMPILED_PREFLIGHT_RATIO = 20.0
+PURE_RATIO = 3.0
+E2E_FRACTION = 0.98
+E2E_TARGET_SERVER = "uvicorn"
+
+
+def _ratio_text(ratio: float | None) -> str:
+    if ratio is None or (isinstance(ratio, float) and math.isnan(ratio)):
+        return "n/a"
+    if math.isinf(ratio):
+        return "∞ (≤ bare app)"
+    return f"{ratio:.1f}x"
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One entry per target check: what was measured, what was needed, pass or fail."""
+    checks: list[dict[str, Any]] = []
+    for scenario in results.get("micro", {}).get("scenarios", []):
+        starlette = scenario["rows"].get("starlette", {}).get("overhead_ns")
+        for row, needed in (
+            ("fastcors", COMPILED_PREFLIGHT_RATIO if scenario["preflight"] else COMPILED_RATIO),
+            ("fastcors-py", PURE_RATIO),
+        ):
+            data = scenario["rows"].get(row, {})
+            ratio = data.get("ratio_vs_starlette")
+            check = {
+                "target": f"{rows.ROW_TITLES[row]} overhead ≥{needed:.0f}x lower than Starlette's",
+                "where": scenario["name"],
+                "measured": _ratio_text(ratio) if data.get("status") == "ok" else data.get("status", "missing"),
+                "passed": ratio is not None and ratio >= needed,
+            }
+            if ratio is not None and not check["passed"] and starlette is not None:
+                check["shortfall"] = (
+                    f"overhead {data['overhead_ns']:.0f} ns, needs ≤{starlette / needed:.0f} ns "
+                    f"({data['overhead_ns'] / (starlette / needed):.2f}x too slow)"
+                )
+            checks.append(check)
+    servers = results.get("e2e", {}).get("servers", {})
+    for workload in e2e.WORKLOADS:
+        data = servers.get(E2E_TARGET_SERVER, {}).get(workload, {}).get("fastcors")
+        fraction = data["fraction_of_none"] if data else None
+        check = {
+            "target": f"{E2E_TARGET_SERVER}: fastcors throughput ≥{E2E_FRACTION:.0%} of no middleware",
+            "where": workload,
+            "measured": f"{fraction:.1%}" if fraction is not None else "not measured",
+            "passed": fraction is not None and fraction >= E2E_FRACTION,
+        }
+        if fraction is not None and not check["passed"]:
+            check["shortfall"] = f"{(E2E_FRACTION - fraction) * 100:.1f} points below"
+        checks.append(check)
+    for run in results.get("memory", {}).get("runs", []):
+        grew = run.get("grew")
+        checks.append(
+            {
+                "target": "no memory growth after warm-up",
+                "where": f"{run['impl']} / {run['config']}",
+                "measured": (
+                    "error" if "error" in run else f"traced {run['traced_growth']:+,} B, RSS {run['rss_growth']:+,} B"
+                ),
+                "passed": grew is False,
+            }
+        )
+    return checks
+
+
+def _ns(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def _row_cell(data: dict[str, Any], key: str) -> str:
+    status = data.get("status")
+    if status != "ok":
+        return {"n/a": "n/a", "wrong": "WRONG OUTPUT"}.get(status or "", status or "missing")
+    return _ns(data.get(key))
+
+
+def _machine_lines(machine: dict[str, Any]) -> list[str]:
+    versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items())
+    return [
+        f"- CPU: {machine['cpu']}, {machine['cores']} cores ({machine['usable_cores']} usable), "
+        f"load average at start {machine['load_average_at_start']}",
+        f"- {machine['python']} on {machine['os']}; wrk: {machine['wrk']}",
+        f"- {versions}",
+        f"- git {machine['git']}{' + uncommitted changes to fastcors/' if machine.get('core_modified') else ''}; "
+        f"compiled extension available: {machine['fastcors_compiled_available']}",
+    ]
+
+
+def _micro_lines(micro: dict[str, Any], detail: bool = True) -> list[str]:
+    lines = [
+        "## Micro-benchmarks: overhead per request",
+        "",
+        f"Overhead = median ns/call through the middleware minus the bare app's median in the same run. "
+        f"Rows interleaved round-robin (rotated order), {micro['calls_per_batch']} calls per batch, "
+        f"~{micro['seconds_per_scenario']:g} s per scenario, driven without an event loop.",
+        "",
+        "| Scenario | bare app ns/call | Starlette | fastcors compiled | fastcors pure | asgi-cors "
+        "| Starlette ÷ compiled | Starlette ÷ pure |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for s in micro["scenarios"]:
+        r = s["rows"]
+        lines.append(
+            f"| {s['name']} | {_row_cell(r['bare'], 'median_ns')} | {_row_cell(r['starlette'], 'overhead_ns')} "
+            f"| {_row_cell(r['fastcors'], 'overhead_ns')} | {_row_cell(r['fastcors-py'], 'overhead_ns')} "
+            f"| {_row_cell(r['asgi-cors'], 'overhead_ns')} "
+            f"| {_ratio_text(r['fastcors'].get('ratio_vs_starlette'))} "
+            f"| {_ratio_text(r['fastcors-py'].get('ratio_vs_starlette'))} |"
+        )
+    if not detail:
+        return lines
+    lines += [
+        "",
+        "### Every row",
+        "",
+        "| Scenario | Row | ns/call (median) | IQR | overhead ns | Starlette overhead ÷ this | rounds |",
+        "|---|---|--:|--:|--:|--:|--:|",
+    ]
+    for s in micro["scenarios"]:
+        for row in rows.ROWS:
+            d = s["rows"][row]
+            if d.get("status") != "ok":
+                lines.append(f"| {s['name']} | {rows.ROW_TITLES[row]} | {_row_cell(d, '')} | | | | |")
+                continue
+            iqr = f"{d['q1_ns']:,.0f} to {d['q3_ns']:,.0f}"
+            ratio = _ratio_text(d.get("ratio_vs_starlette")) if row not in ("bare", "starlette") else ""
+            lines.append(
+                f"| {s['name']} | {rows.ROW_TITLES[row]} | {d['median_ns']:,.0f} | {iqr} "
+                f"| {_ns(d.get('overhead_ns'))} | {ratio} | {s['rounds']} |"
+            )
+    notes = sorted({d["reason"] for s in micro["scenarios"] for d in s["rows"].values() if d.get("reason")})
+    if notes:
+        lines += ["", *[f"- {note}" for note in notes]]
+    return lines
+
+
+def _percent(value: float | None, decimals: int) -> str:
+    return "" if value is None else f"{value:.{decimals}%}"
+
+
+def _e2e_lines(data: dict[str, Any]) -> list[str]:
+    lines = ["## End to end", ""]
+    if data.get("skipped"):
+        return [*lines, f"Skipped: {data['skipped']}"]
+    pin = (
+        f"server pinned to CPU {data['server_cpus']}, wrk to CPU {data['wrk_cpus']}"
+        if data.get("server_cpus")
+        else "no CPU pinning (fewer than 2 CPUs)"
+    )
+    lines += [
+        f"wrk, {data['threads']} thread, {data['connections']} connections, {data['rounds']} rounds of "
+        f"{data['seconds_per_run']} s per row and workload (rows alternating), {pin}; medians over rounds; "
+        "'vs no middleware' is the median of per-round ratios (rows of a round ran back to back). "
+        "One worker process per server; the app is a small Starlette app (bench/e2e_app.py).",
+        "",
+        "| Server | Workload | Row | req/s | p50 ms | p99 ms | vs no middleware | ratio IQR "
+        "| server busy | server CPU µs/req | vs no middleware by CPU | errors |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for kind, workloads in data["servers"].items():
+        if "error" in workloads:
+            lines.append(f"| {kind} | | | failed: {workloads['error'].splitlines()[0]} |" + " |" * 8)
+            continue
+        for workload, by_row in workloads.items():
+            for row in e2e.ROWS:
+                d = by_row[row]
+                low, high = d["fraction_iqr"]
+                spread = "" if row == "none" else f"{low:.1%} to {high:.1%}"
+                cost = d.get("server_cpu_us_per_request")
+                lines.append(
+                    f"| {kind} | {workload} | {e2e.ROW_TITLES[row]} | {d['rps']:,.0f} | {d['p50_us'] / 1000:.2f} "
+                    f"| {d['p99_us'] / 1000:.2f} | {d['fraction_of_none']:.1%} | {spread} "
+                    f"| {_percent(d.get('server_busy'), 0)} | {'' if cost is None else f'{cost:.1f}'} "
+                    f"| {_percent(d.get('cpu_fraction_of_none'), 1)} | {d['errors']} |"
+                )
+    busy = [
+        d["server_busy"]
+        for workloads in data["servers"].values()
+        if "error" not in workloads
+        for by_row in workloads.values()
+        for d in by_row.values()
+        if d.get("server_busy") is not None
+    ]
+    lines += [
+        "",
+        "Server busy = the server's CPU seconds per second under load (1 = a full core). CPU µs/req is the "
+        "server's CPU time per request; 'by CPU' = no-middleware CPU per request ÷ this row's, a capacity "
+        "ratio that does not depend on wrk keeping the server saturated.",
+    ]
+    if busy and min(busy) < SATURATED:
+        lines.append(
+            f"**Warning: a server was busy only {min(busy):.0%} of the time (below {SATURATED:.0%}): throughput was "
+            "limited by the load generator or by wake-ups, not by the server, so 'vs no middleware' understates "
+            "middleware cost; the 'by CPU' column is the steadier figure on this run.**"
+        )
+    return lines
+
+
+def _memory_lines(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Memory",
+        "",
+        f"{data['requests']:,} requests with random origins (listed, regex-shaped, unknown) and random "
+        f"preflight header lists, after {data['warmup']:,} warm-up requests; one child process per run. "
+        f"Growth limits: traced {data['traced_limit']:,} B, RSS {data['rss_limit']:,} B.",
+        "",
+        "| Implementation | Config | traced growth B | traced peak above start B | RSS before MiB | RSS after MiB "
+        "| RSS growth B | growth? |",
+        "|---|---|--:|--:|--:|--:|--:|---|",
+    ]
+    for run in data["runs"]:
+        if "error" in run:
+            lines.append(f"| {run['impl']} | {run['config']} | error | | | | | |")
+            continue
+        lines.append(
+            f"| {run['impl']} | {run['config']} | {run['traced_growth']:+,} | {run['traced_peak_above_start']:,} "
+            f"| {run['rss_before'] / 2**20:.1f} | {run['rss_after'] / 2**20:.1f} | {run['rss_growth']:+,} "
+            f"| {'GREW' if run['grew'] else 'no'} |"
+        )
+    return lines
+
+
+BUSY_SHARE = 0.05
+SATURATED = 0.9
+
+
+def _interference_lines(results: dict[str, Any]) -> list[str]:
+    measured = {phase: data for phase, data in results.get("interference", {}).items() if data}
+    if not measured:
+        return []
+    parts = ", ".join(
+        f"{phase} {data['foreign_cpu_s']:.1f} CPU-s ({data['foreign_share']:.0%})" for phase, data in measured.items()
+    )
+    lines = [f"- other processes' CPU use during each phase (share of the machine): {parts}"]
+    if any(data["foreign_share"] > BUSY_SHARE for data in measured.values()):
+        lines.append(
+            f"- **warning: the machine was busy with other work (>{BUSY_SHARE:.0%} of it) during this run: "
+            "figures are noisier than usual; re-run on a quiet machine before trusting a close call**"
+        )
+    return lines
+
+
+def markdown(results: dict[str, Any], detail: bool = True) -> str:
+    """The report; without `detail`, the per-row micro table is left out (for the terminal)."""
+    checks = targets(results)
+    failed = [c for c in checks if not c["passed"]]
+    lines = [
+        f"# fastcors benchmark ({'quick' if results['quick'] else 'full'} run, {results['date']})",
+        "",
+        *_machine_lines(results["machine"]),
+        f"- duration: {results['duration_s']:.0f} s; load average at end {results['machine']['load_average_at_end']}",
+        *_interference_lines(results),
+        "",
+        f"## Targets: {len(checks) - len(failed)} of {len(checks)} met",
+        "",
+        "| Target | Where | Measured | Result |",
+        "|---|---|---|---|",
+    ]
+    for c in checks:
+        result = "pass" if c["passed"] else f"**FAIL** {c.get('shortfall', '')}".rstrip()
+        lines.append(f"| {c['target']} | {c['where']} | {c['measured']} | {result} |")
+    lines.append("")
+    if "micro" in results:
+        lines += [*_micro_lines(results["micro"], detail), ""]
+    if "e2e" in results:
+        lines += [*_e2e_lines(results["e2e"]), ""]
+    if "memory" in results:
+        lines += [*_memory_lines(results["memory"]), ""]
+    for phase, error in results.get("errors", {}).items():
+        lines.append(f"**{phase} failed**: `{error}`")
+    return "\n".join(lines) + "\n"
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(15, 6.5), gridspec_kw={"width_ratios": [3, 2]})
+    series = [("starlette", "#d62728"), ("asgi-cors", "#7f7f7f"), ("fastcors-py", "#ff7f0e"), ("fastcors", "#1f77b4")]
+    scenarios = results.get("micro", {}).get("scenarios", [])
+    names = [s["name"] for s in scenarios]
+    if not scenarios:
+        left.text(0.5, 0.5, "micro-benchmarks not measured", ha="center", transform=left.transAxes)
+        left.set_axis_off()
+    else:
+        height = 0.8 / len(series)
+        for i, (row, color) in enumerate(series):
+            cells = [s["rows"][row] for s in scenarios]
+            values = [c.get("overhead_ns", 0) if c.get("status") == "ok" else 0 for c in cells]
+            labels = [f"{c['overhead_ns']:,.0f}" if c.get("status") == "ok" else c.get("status", "") for c in cells]
+            positions = [k + (i - (len(series) - 1) / 2) * height for k in range(len(names))]
+            bars = left.barh(positions, values, height=height, color=color, label=rows.ROW_TITLES[row])
+            left.bar_label(bars, labels=labels, fontsize=6, padding=2)
+        left.set_yticks(range(len(names)), names)
+        left.invert_yaxis()
+        # Linear on purpose: a log axis makes a 10x gap look small.
+        left.set_xlabel("overhead per request, ns (median through middleware minus bare app)")
+        left.set_title("Micro-benchmark overhead (lower is better)")
+        left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4, fontsize=8)
+
+    servers = results.get("e2e", {}).get("servers", {})
+    groups = [(k, w) for k, v in servers.items() if "error" not in v for w in v]
+    for i, (row, color) in enumerate([("starlette", "#d62728"), ("fastcors", "#1f77b4")]):
+        values = [servers[k][w][row]["fraction_of_none"] * 100 for k, w in groups]
+        positions = [k + (i - 0.5) * 0.38 for k in range(len(groups))]
+        bars = right.bar(positions, values, width=0.38, color=color, label=e2e.ROW_TITLES[row])
+        right.bar_label(bars, fmt="%.0f%%", fontsize=7)
+        # A black tick on each bar: the same ratio by server CPU per request.
+        xs, ys = [], []
+        for x, (k, w) in zip(positions, groups, strict=True):
+            by_cpu = servers[k][w][row].get("cpu_fraction_of_none")
+            if by_cpu is not None:
+                xs.append(x)
+                ys.append(by_cpu * 100)
+        right.scatter(xs, ys, marker="_", s=300, color="black", label="by server CPU" if i else None, zorder=3)
+    right.axhline(100, color="black", linewidth=0.8)
+    right.axhline(E2E_FRACTION * 100, color="green", linestyle="--", linewidth=0.8, label="target (uvicorn)")
+    right.set_xticks(range(len(groups)), [f"{k}\n{w}" for k, w in groups])
+    right.set_ylabel("throughput, % of no middleware")
+    right.set_title("End to end (wrk, loopback)")
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=8)
+    if not groups:
+        right.text(0.5, 0.5, "end to end not measured", ha="center", transform=right.transAxes)
+        right.set_axis_off()
+    cpu = results["machine"]["cpu"]
+    fig.suptitle(f"fastcors vs Starlette CORSMiddleware — {cpu}, {results['machine']['python']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(results: dict[str, Any], out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"md": out / "latest.md", "json": out / "latest.json", "png": out / "latest.png"}
+    results = {**results, "targets": targets(results)}
+    paths["md"].write_text(markdown(results))
+    paths["png"].unlink(missing_ok=True)  # never leave an older run's chart next to this table
+    paths["json"].write_text(json.dumps(_json_safe(results), indent=1) + "\n")
+    try:
+        chart(results, paths["png"])
+    except ImportError:  # matplotlib is a bench extra; the table and JSON still stand
+        del paths["png"]
+    return paths

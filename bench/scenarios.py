@@ -1,0 +1,178 @@
+"""The micro-benchmark scenarios: a middleware configuration plus one request each.
+
+Each scenario gives Starlette's keyword arguments (fastcors takes the same ones) and, where
+asgi-cors can express it, the equivalent asgi-cors arguments. asgi-cors (1.0.1) only
+decorates responses the application sends: it has no credentials support, does not answer
+preflights itself (the application answers OPTIONS and asgi-cors adds its headers) and
+checks neither methods nor requested headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ALLOWED = "https://app.example.com"
+DENIED = "https://evil.example.net"
+REGEX_ORIGIN = "https://tenant-42.example.org"
+MANY_ORIGINS = [f"https://app{i}.example.com" for i in range(1000)]
+# The middle of the list: the average cost of Starlette's linear `in` over a list.
+MANY_ORIGINS_PICK = MANY_ORIGINS[500]
+
+# What a browser sends with a typical same-site fetch; every scenario starts from this.
+BROWSER_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"host", b"api.example.com"),
+    (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
+    (b"accept", b"*/*"),
+    (b"accept-language", b"en-US,en;q=0.5"),
+    (b"accept-encoding", b"gzip, deflate, br"),
+    (b"connection", b"keep-alive"),
+]
+
+BASE_CONFIG: dict[str, Any] = {
+    "allow_origins": [ALLOWED, "https://admin.example.com"],
+    "allow_methods": ["GET", "POST"],
+    "allow_headers": ["Content-Type", "X-Requested-With", "Authorization"],
+}
+ASGI_CORS_BASE: dict[str, Any] = {
+    "hosts": [ALLOWED, "https://admin.example.com"],
+    "methods": ["GET", "POST"],
+    "headers": ["Content-Type", "X-Requested-With", "Authorization"],
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    method: str
+    headers: tuple[tuple[bytes, bytes], ...]
+    config: dict[str, Any]  # CORSMiddleware keyword arguments (Starlette's = fastcors's)
+    asgi_cors: dict[str, Any] | None  # asgi_cors keyword arguments, None when it cannot
+    asgi_cors_na: str = ""  # why asgi-cors is n/a
+    preflight: bool = False
+
+    def scope(self) -> dict[str, Any]:
+        """A fresh ASGI http scope for this scenario's request."""
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "1.1",
+            "method": self.method,
+            "scheme": "https",
+            "path": "/api/items",
+            "raw_path": b"/api/items",
+            "query_string": b"",
+            "root_path": "",
+            "headers": list(self.headers),
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+        }
+
+
+def _preflight_headers(origin: str, method: bytes, requested: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    return (
+        *BROWSER_HEADERS,
+        (b"origin", origin.encode()),
+        (b"access-control-request-method", method),
+        (b"access-control-request-headers", requested),
+        (b"sec-fetch-mode", b"cors"),
+    )
+
+
+def _many_headers() -> tuple[tuple[bytes, bytes], ...]:
+    # 40 headers in all, the origin in the middle (real browsers put it early or late).
+    filler = [(f"x-trace-{i:02d}".encode(), f"value-{i:02d}-abcdefghijklmnop".encode()) for i in range(33)]
+    headers = [*BROWSER_HEADERS[:3], *filler[:16], (b"origin", ALLOWED.encode()), *BROWSER_HEADERS[3:], *filler[16:]]
+    assert len(headers) == 40
+    return tuple(headers)
+
+
+SCENARIOS: list[Scenario] = [
+    Scenario(
+        name="no_origin",
+        title="request without Origin",
+        method="GET",
+        headers=tuple(BROWSER_HEADERS),
+        config=BASE_CONFIG,
+        asgi_cors=ASGI_CORS_BASE,
+    ),
+    Scenario(
+        name="simple_allowed_credentials",
+        title="simple, allowed origin, cookie, credentials on",
+        method="GET",
+        headers=(*BROWSER_HEADERS, (b"origin", ALLOWED.encode()), (b"cookie", b"session=8f2a61c4d0e94b7f; theme=dark")),
+        config={**BASE_CONFIG, "allow_credentials": True},
+        asgi_cors=None,
+        asgi_cors_na="no credentials support (never sends Access-Control-Allow-Credentials)",
+    ),
+    Scenario(
+        name="simple_denied",
+        title="simple, denied origin",
+        method="GET",
+        headers=(*BROWSER_HEADERS, (b"origin", DENIED.encode())),
+        config=BASE_CONFIG,
+        asgi_cors=ASGI_CORS_BASE,
+    ),
+    Scenario(
+        name="preflight_allowed",
+        title="preflight allowed (method + 2 headers)",
+        method="OPTIONS",
+        headers=_preflight_headers(ALLOWED, b"POST", b"content-type,x-requested-with"),
+        config=BASE_CONFIG,
+        asgi_cors=ASGI_CORS_BASE,
+        preflight=True,
+    ),
+    Scenario(
+        name="preflight_denied",
+        title="preflight denied (origin)",
+        method="OPTIONS",
+        headers=_preflight_headers(DENIED, b"POST", b"content-type,x-requested-with"),
+        config=BASE_CONFIG,
+        asgi_cors=ASGI_CORS_BASE,
+        preflight=True,
+    ),
+    Scenario(
+        name="regex_origin",
+        title="origin allowed by allow_origin_regex",
+        method="GET",
+        headers=(*BROWSER_HEADERS, (b"origin", REGEX_ORIGIN.encode())),
+        config={**BASE_CONFIG, "allow_origin_regex": r"https://[a-z0-9-]+\.example\.org"},
+        # asgi-cors has shell-style wildcards (fnmatch) instead of regexes.
+        asgi_cors={**ASGI_CORS_BASE, "host_wildcards": ["https://*.example.org"]},
+    ),
+    Scenario(
+        name="wildcard_preflight",
+        title="wildcard config (*, *, *), preflight",
+        method="OPTIONS",
+        headers=_preflight_headers(ALLOWED, b"PUT", b"content-type,x-custom-header"),
+        config={"allow_origins": ["*"], "allow_methods": ["*"], "allow_headers": ["*"]},
+        asgi_cors={"allow_all": True, "methods": ["*"], "headers": ["*"]},
+        preflight=True,
+    ),
+    Scenario(
+        name="many_origins",
+        title="1,000 allowed origins",
+        method="GET",
+        headers=(*BROWSER_HEADERS, (b"origin", MANY_ORIGINS_PICK.encode())),
+        config={**BASE_CONFIG, "allow_origins": MANY_ORIGINS},
+        asgi_cors={**ASGI_CORS_BASE, "hosts": MANY_ORIGINS},
+    ),
+    Scenario(
+        name="many_headers",
+        title="request carrying 40 headers",
+        method="GET",
+        headers=_many_headers(),
+        config=BASE_CONFIG,
+        asgi_cors=ASGI_CORS_BASE,
+    ),
+]
+
+PREFLIGHT_SCENARIOS = [s.name for s in SCENARIOS if s.preflight]
+
+
+def by_name(name: str) -> Scenario:
+    for scenario in SCENARIOS:
+        if scenario.name == name:
+            return scenario
+    raise KeyError(name)

@@ -1,0 +1,171 @@
+"""The benchmark cannot rot: its quick mode runs end to end and writes complete results.
+
+Nothing here asserts on speed: only that every phase ran, every scenario and row is in the
+outputs, and the guard that keeps wrong answers out of the timings works.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # `bench` is a top-level package of the repository, not installed
+    sys.path.insert(0, str(REPO))
+
+from bench import drive, e2e, rows  # noqa: E402
+from bench.scenarios import SCENARIOS, by_name  # noqa: E402
+
+IN_CI = bool(os.environ.get("CI"))
+# What each end-to-end server needs; a missing one is left out of the run (and reported).
+SERVER_MODULES = {"uvicorn": ("uvicorn", "uvloop", "httptools"), "granian": ("granian", "uvloop")}
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _available_servers() -> list[str]:
+    return [kind for kind, modules in SERVER_MODULES.items() if all(map(_installed, modules))]
+
+
+def _missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    out = tmp_path_factory.mktemp("bench-quick")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out), "--servers", ",".join(_available_servers())],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    return out, done
+
+
+@pytest.fixture(scope="module")
+def results(quick_run: tuple[Path, subprocess.CompletedProcess[str]]) -> dict[str, Any]:
+    out, done = quick_run
+    assert done.returncode == 0, f"python -m bench --quick failed:\n{done.stdout}\n{done.stderr[-4000:]}"
+    return json.loads((out / "latest.json").read_text())
+
+
+@pytest.mark.slow
+def test_quick_run_writes_every_output(quick_run: tuple[Path, Any], results: dict[str, Any]) -> None:
+    out, done = quick_run
+    markdown = (out / "latest.md").read_text()
+    for heading in ("## Targets", "## Micro-benchmarks", "## End to end", "## Memory"):
+        assert heading in markdown
+    assert "micro:" in done.stderr and "memory:" in done.stderr  # the progress display ran
+    assert results["quick"] is True and results["errors"] == {}
+    for key in ("cpu", "cores", "python"):
+        assert results["machine"][key]
+    for package in ("Cython", "starlette"):
+        assert results["machine"]["versions"][package] != "not installed"
+    assert results["targets"], "targets are reported"
+    if not _installed("matplotlib"):
+        _missing("matplotlib is not installed: no chart (pip install matplotlib)")
+    assert (out / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_micro_has_every_scenario_and_row(quick_run: tuple[Path, Any], results: dict[str, Any]) -> None:
+    markdown = (quick_run[0] / "latest.md").read_text()
+    scenarios = {s["name"]: s for s in results["micro"]["scenarios"]}
+    assert list(scenarios) == [s.name for s in SCENARIOS]
+    unavailable = set()
+    for name, scenario in scenarios.items():
+        for row in rows.ROWS:
+            assert f"| {name} | {rows.ROW_TITLES[row]} |" in markdown
+            data = scenario["rows"][row]
+            if data["status"] == "unavailable":  # not built / not installed here
+                unavailable.add(f"{row}: {data['reason']}")
+                continue
+            expected = "n/a" if row == "asgi-cors" and by_name(name).asgi_cors is None else "ok"
+            assert data["status"] == expected, data
+            if expected == "ok":
+                assert data["median_ns"] > 0
+                assert row == "bare" or "overhead_ns" in data
+    if unavailable:
+        _missing("; ".join(sorted(unavailable)))
+
+
+@pytest.mark.slow
+def test_e2e_has_every_server_workload_and_row(results: dict[str, Any]) -> None:
+    if shutil.which("wrk") is None:
+        _missing("wrk is not installed (apt-get install wrk)")
+    servers = results["e2e"]["servers"]
+    assert list(servers) == _available_servers()
+    for kind, workloads in servers.items():
+        assert "error" not in workloads, workloads.get("error")
+        for workload in e2e.WORKLOADS:
+            for row in e2e.ROWS:
+                data = workloads[workload][row]
+                assert data["rps"] > 0 and data["errors"] == 0, (kind, workload, row, data)
+                if Path("/proc/self/stat").exists():  # the server's CPU use is read from /proc
+                    assert data["server_cpu_us_per_request"] > 0, (kind, workload, row, data)
+    missing = set(e2e.SERVERS) - set(servers)
+    if missing:
+        _missing(f"servers not installed: {', '.join(sorted(missing))} (pip install fastcors[bench])")
+
+
+@pytest.mark.slow
+def test_memory_ran_every_configuration(results: dict[str, Any]) -> None:
+    runs = results["memory"]["runs"]
+    expected = {(impl, config) for impl in ("compiled", "python") for config in ("list", "regex")}
+    assert {(r["impl"], r["config"]) for r in runs} == expected
+    for run in runs:
+        assert "error" not in run, run["error"]
+        assert run["requests"] > 0 and run["rss_before"] > 0 and isinstance(run["grew"], bool)
+
+
+def test_a_wrong_answer_is_never_timed() -> None:
+    """rows.check refuses a middleware whose messages differ from Starlette's."""
+    scenario = by_name("simple_allowed_credentials")
+    reference = rows.build("starlette", scenario)
+
+    def drop_last_header(app: Any) -> Any:
+        async def middleware(scope: Any, receive: Any, send: Any) -> None:
+            async def send_fewer(message: Any) -> None:
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": message["headers"][:-1]}
+                await send(message)
+
+            await reference(scope, receive, send_fewer)
+
+        return middleware
+
+    rows.check("starlette", scenario, reference, reference)
+    with pytest.raises(rows.WrongAnswer):
+        rows.check("fastcors", scenario, drop_last_header(reference), reference)
+
+
+def test_a_suspending_call_is_refused() -> None:
+    """The loop-free driver must not time a call that would need an event loop."""
+
+    class Suspend:
+        def __await__(self) -> Any:
+            yield
+
+    async def suspending_app(scope: Any, receive: Any, send: Any) -> None:
+        await Suspend()
+
+    scope = SCENARIOS[0].scope()
+    with pytest.raises(drive.SuspendedError):
+        drive.time_batch(suspending_app, scope, 3)
+    with pytest.raises(drive.SuspendedError):
+        drive.call_once(suspending_app, scope)
