@@ -237,24 +237,13 @@ def _set_headers(app_headers: object, to_set: tuple) -> list:
     return out
 
 
-@cython.cfunc
-def _touches_cors_headers(app_headers: list) -> cython.bint:
-    """Whether the app set any header that the response step replaces or merges."""
-    for item in app_headers:
-        if type(item) is not tuple or len(item) != 2:
-            return True  # let _set_headers handle (or reject) it exactly as Starlette would
-        name = item[0]
-        if type(name) is not bytes or name in _CORS_RESPONSE_NAMES:
-            return True
-    return False
-
-
 @cython.final
 @cython.freelist(32)
 @cython.cclass
 class SendWithCORS:
     """The `send` the application gets for a non-preflight request."""
 
+    __slots__ = ("origin", "policy", "send")  # for the uncompiled twin: no per-request dict
     send: object
     policy: Policy
     origin: object  # bytes, or None when the request had no Origin
@@ -276,7 +265,18 @@ class SendWithCORS:
         except KeyError:
             app_headers = ()
         headers: list
-        if type(app_headers) is list and not _touches_cors_headers(app_headers):
+        appending: cython.bint = type(app_headers) is list
+        if appending:
+            for item in app_headers:
+                # A header this step replaces or merges (or anything odd): the general path.
+                if type(item) is not tuple or len(item) != 2:
+                    appending = False
+                    break
+                name = item[0]
+                if type(name) is not bytes or name in _CORS_RESPONSE_NAMES:
+                    appending = False
+                    break
+        if appending:
             # The common case: nothing to replace or merge, only to append.
             headers = list(app_headers)
             if explicit:
@@ -351,15 +351,23 @@ class Middleware:
                     requested_headers = value
             elif name == _REQUEST_PRIVATE_NETWORK and private_network is _UNSET:
                 private_network = value
+        # (Testing for bytes first spares the uncompiled twin a call in the usual case.)
         if origin is _UNSET:
             origin = None
         else:
-            origin = _as_bytes(origin)
+            origin = origin if type(origin) is bytes else _as_bytes(origin)
             if request_method is not _UNSET and (maybe_preflight if type(method) is str else method == "OPTIONS"):
-                # Decoded in Starlette's order (its errors for odd values come in that order).
-                request_method = _as_bytes(request_method)
-                requested_headers = None if requested_headers is _UNSET else _as_bytes(requested_headers)
-                private_network = None if private_network is _UNSET else _as_bytes(private_network)
+                # Converted in Starlette's order (its errors for odd values come in that order).
+                if type(request_method) is not bytes:
+                    request_method = _as_bytes(request_method)
+                if requested_headers is _UNSET:
+                    requested_headers = None
+                elif type(requested_headers) is not bytes:
+                    requested_headers = _as_bytes(requested_headers)
+                if private_network is _UNSET:
+                    private_network = None
+                elif type(private_network) is not bytes:
+                    private_network = _as_bytes(private_network)
                 return policy.preflight(send, origin, request_method, requested_headers, private_network)
         wrapped: SendWithCORS = SendWithCORS.__new__(SendWithCORS)
         wrapped.send = send
