@@ -34,8 +34,13 @@ from bench.e2e_app import ORIGIN, ROW_ENV
 from bench.progress import Progress
 
 REPO = Path(__file__).resolve().parent.parent
-ROWS = ["none", "starlette", "fastcors"]
-ROW_TITLES = {"none": "no middleware", "starlette": "Starlette CORSMiddleware", "fastcors": "fastcors compiled"}
+ROWS = ["none", "headers", "starlette", "fastcors"]
+ROW_TITLES = {
+    "none": "no middleware",
+    "headers": "no middleware, app sends the CORS headers (ceiling)",
+    "starlette": "Starlette CORSMiddleware",
+    "fastcors": "fastcors compiled",
+}
 SERVERS = ["uvicorn", "granian"]
 WORKLOADS = ["preflight", "simple"]
 PATH = "/api/items"

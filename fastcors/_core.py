@@ -334,23 +334,25 @@ class Middleware:
         request_method = _UNSET
         requested_headers = _UNSET
         private_network = _UNSET
-        for item in headers:
-            name, value = item
-            if name == _ORIGIN:
-                if origin is _UNSET:
+        if not maybe_preflight:
+            # All a simple request needs is its first Origin (where Starlette stops reading).
+            for name, value in headers:
+                if name == _ORIGIN:
                     origin = value
-                    if not maybe_preflight:
-                        break  # all a simple request needs (and where Starlette stops reading)
-            elif not maybe_preflight:
-                continue
-            elif name == _REQUEST_METHOD:
-                if request_method is _UNSET:
-                    request_method = value
-            elif name == _REQUEST_HEADERS:
-                if requested_headers is _UNSET:
-                    requested_headers = value
-            elif name == _REQUEST_PRIVATE_NETWORK and private_network is _UNSET:
-                private_network = value
+                    break
+        else:
+            for name, value in headers:
+                if name == _ORIGIN:
+                    if origin is _UNSET:
+                        origin = value
+                elif name == _REQUEST_METHOD:
+                    if request_method is _UNSET:
+                        request_method = value
+                elif name == _REQUEST_HEADERS:
+                    if requested_headers is _UNSET:
+                        requested_headers = value
+                elif name == _REQUEST_PRIVATE_NETWORK and private_network is _UNSET:
+                    private_network = value
         # (Testing for bytes first spares the uncompiled twin a call in the usual case.)
         if origin is _UNSET:
             origin = None
