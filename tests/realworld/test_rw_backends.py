@@ -17,6 +17,7 @@ import pytest
 import sniffio
 from starlette.middleware.cors import CORSMiddleware as StarletteCORS
 
+from .rw_served.asgi_parts import read_body
 from .rw_served.settings import ALLOWED_ORIGIN, CORS_OPTIONS, DENIED_ORIGIN
 from .rw_support import require_modules
 
@@ -44,12 +45,7 @@ def _requests() -> list[tuple[str, list[tuple[bytes, bytes]], bytes]]:
 
 
 async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await read_body(receive)
     await anyio.sleep(0)  # let other requests run between reading and answering
     await send(
         {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rw_served.asgi_parts import read_body, serve_lifespan
 from rw_served.settings import CORS_OPTIONS, IMPL_HEADER, impl_value
 
 from fastcors import CORSMiddleware
@@ -17,23 +18,12 @@ IMPL = impl_value().encode()
 
 async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
-        # Lifespan passes through the middleware untouched; answer it properly so every
-        # server (granian and hypercorn run it unconditionally) starts cleanly.
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        # Lifespan passes through the middleware untouched.
+        await serve_lifespan(receive, send)
+        return
     assert scope["type"] == "http"
     # Echo the request body: proves `receive` reaches the app through the middleware.
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await read_body(receive)
     reply = scope["method"].encode() + b" " + scope["path"].encode() + b" " + body
     await send(
         {

@@ -17,6 +17,8 @@ import json
 import os
 from typing import Any
 
+from rw_served.asgi_parts import read_body, serve_lifespan
+
 MIDDLEWARE = os.environ.get("RW_MIDDLEWARE", "fastcors")
 PAGE_ORIGIN = os.environ.get("RW_PAGE_ORIGIN", "http://127.0.0.1:1")
 COOKIE_NAME = "rwsession"
@@ -74,18 +76,9 @@ async def _reply(send: Any, status: int, body: bytes, headers: list[tuple[bytes,
     await send({"type": "http.response.body", "body": body})
 
 
-async def _read_body(receive: Any) -> bytes:
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            return body
-
-
 async def endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Behind the middleware: says what it saw, plus one exposed and one unexposed header."""
-    body = await _read_body(receive)
+    body = await read_body(receive)
     reply = {"method": scope["method"], "path": scope["path"], "cookie": _cookie(scope), "body": body.decode()}
     headers = [(b"content-type", b"application/json"), (b"x-exposed", b"yes"), (b"x-hidden", b"yes")]
     await _reply(send, 200, json.dumps(reply).encode(), headers)
@@ -104,13 +97,8 @@ def _implementation() -> dict[str, Any]:
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await serve_lifespan(receive, send)
+        return
     path = scope["path"]
     if path == "/_log":
         await _reply(send, 200, json.dumps(REQUEST_LOG).encode(), [(b"content-type", b"application/json")])
