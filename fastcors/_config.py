@@ -32,6 +32,8 @@ class Config:
 
     allow_all_origins: bool
     allow_credentials: bool
+    # `*` with credentials: Starlette answers every origin with itself, credentials allowed.
+    reflect_any_origin: bool
     # Exact-match set of allowed origins (latin-1 bytes), or None when the user passed
     # something other than a plain collection of str: then `origins_fallback` is used with
     # Python's `in`, exactly as Starlette does (a str makes it a substring test).
@@ -146,10 +148,11 @@ def build_config(
     simple = _raw_headers("allow/expose headers", simple_headers)
     # The explicit origin replaces `*` in place when both apply (`*` with credentials);
     # otherwise Starlette appends it after the other simple headers.
-    reflect_any = bool(allow_all_origins and allow_credentials)
+    reflect_any_origin = bool(allow_all_origins and allow_credentials)
     return Config(
         allow_all_origins=bool(allow_all_origins),
         allow_credentials=bool(allow_credentials),
+        reflect_any_origin=reflect_any_origin,
         origins=origins,
         origins_fallback=origins_fallback,
         origin_regex=compiled_allow_origin_regex,
@@ -162,6 +165,6 @@ def build_config(
         preflight_headers=_raw_headers("allow_methods/allow_headers/max_age", preflight_headers),
         preflight_answers=PREFLIGHT_ANSWERS,
         simple_headers=simple,
-        simple_before_origin=() if reflect_any else simple,
-        simple_after_origin=simple[1:] if reflect_any else (),
+        simple_before_origin=() if reflect_any_origin else simple,
+        simple_after_origin=simple[1:] if reflect_any_origin else (),
     )

@@ -109,7 +109,7 @@ class Policy:
         self.config = config
         self.explain_denial = explain_denial
         self.allow_all_origins = config.allow_all_origins
-        self.reflect_any_origin = config.allow_all_origins and config.allow_credentials
+        self.reflect_any_origin = config.reflect_any_origin
         self.preflight_explicit_origin = config.preflight_explicit_origin
         self.origins = config.origins
         self.origins_fallback = config.origins_fallback
@@ -253,11 +253,16 @@ class SendWithCORS:
             return self.send(message)
         policy: Policy = self.policy
         origin = self.origin
-        explicit: cython.bint = origin is not None and (
-            policy.reflect_any_origin or (not policy.allow_all_origins and policy.origin_allowed(origin))
-        )
-        if not explicit and policy.explain_denial is not None and origin is not None and not policy.allow_all_origins:
-            policy.explain_denial(origin, None, None, None, 1)
+        # Whether the explicit origin is sent: always for `*` with credentials, never for a
+        # plain `*`, otherwise when the origin is allowed (the one denial of this path).
+        explicit: cython.bint = False
+        if origin is not None:
+            if policy.reflect_any_origin:
+                explicit = True
+            elif not policy.allow_all_origins:
+                explicit = policy.origin_allowed(origin)
+                if not explicit and policy.explain_denial is not None:
+                    policy.explain_denial(origin, None, None, None, 1)
         # Never mutate the app's own list: apps reuse header lists across responses.
         # (Starlette's message.setdefault("headers", []), without the method call.)
         try:
