@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from fastcors._config import CORSConfigError
+from fastcors._errors import CORSConfigError
+from fastcors._patterns import is_public_suffix, parse_pattern
 
 try:  # the regex parser: private, but the only way to see a pattern's literal structure
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -94,6 +95,10 @@ def check_config(
     allow_private_network: Any = False,
     expose_headers: Any = (),
     max_age: Any = 600,
+    *,
+    allow_origin_patterns: Any = (),
+    allow_origin_func: Any = None,
+    websocket_origin_guard: Any = False,
 ) -> list[Problem]:
     """Every problem found in CORSMiddleware's arguments (same names, same defaults)."""
     del allow_private_network  # a plain switch: nothing to get wrong
@@ -134,6 +139,51 @@ def check_config(
     if allow_origin_regex is not None:
         problems += _guarded(_regex_problems, allow_origin_regex)
     problems += _guarded(_max_age_problems, max_age)
+    for pattern in _items(allow_origin_patterns):
+        problems += _guarded(_pattern_problems, pattern, credentials)
+    if any(isinstance(origin, str) and origin == "*" for origin in items["allow_origins"]):
+        problems += _wildcard_shadow_problems(allow_origin_patterns, allow_origin_func, websocket_origin_guard)
+    return problems
+
+
+def _pattern_problems(pattern: Any, credentials: bool) -> list[Problem]:
+    try:
+        parsed = parse_pattern(pattern, credentials)
+    except CORSConfigError as exc:  # the constructor raises this same error
+        return [Problem("pattern-invalid", "allow_origin_patterns", pattern, str(exc))]
+    suffix = parsed.host.decode("ascii")[1:]
+    if parsed.subdomains and is_public_suffix(suffix):
+        return [
+            Problem(
+                "pattern-public-suffix",
+                "allow_origin_patterns",
+                pattern,
+                f"allow_origin_patterns: {pattern!r} matches every site registered under the public suffix "
+                f"{suffix!r}, which anyone can do; name your own domain, e.g. "
+                f"{pattern.replace('*.', '*.yourname.', 1)!r}",
+            )
+        ]
+    return []
+
+
+def _wildcard_shadow_problems(patterns: Any, func: Any, websocket_guard: Any) -> list[Problem]:
+    """fastcors' own origin rules that allow_origins=['*'] makes pointless."""
+    problems = []
+    for argument, value, effect in (
+        ("allow_origin_patterns", patterns, "they are never consulted"),
+        ("allow_origin_func", func, "it is never called"),
+        ("websocket_origin_guard", websocket_guard, "it lets every WebSocket handshake through"),
+    ):
+        if value:
+            problems.append(
+                Problem(
+                    "wildcard-shadows",
+                    argument,
+                    value,
+                    f"{argument} is set, but allow_origins=['*'] already allows every origin, so {effect}; "
+                    f"list the trusted origins instead of '*'",
+                )
+            )
     return problems
 
 
@@ -263,10 +313,15 @@ def _origin_problems(origin: str) -> list[Problem]:
         )
         return problems
     if "*" in text:
+        try:
+            parse_pattern(text)
+            instead = f"allow_origin_patterns=[{text!r}]"
+        except CORSConfigError:
+            instead = f"allow_origin_regex (e.g. {_suggest_regex_for_pattern(text)!r})"
         add(
             "origin-wildcard-pattern",
             f"allowed origin {origin!r} contains '*', but allow_origins only matches whole origins exactly; "
-            f"use allow_origin_regex (e.g. {_suggest_regex_for_pattern(text)!r}) instead",
+            f"use {instead} instead",
         )
         return problems
     scheme, sep, rest = text.partition("://")

@@ -7,10 +7,14 @@ code (compiled or pure Python) only looks things up in what is built here and sp
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
+
+from fastcors._errors import CORSConfigError
+from fastcors._patterns import OriginPattern, parse_patterns
 
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
 SAFELISTED_HEADERS = {"Accept", "Accept-Language", "Content-Language", "Content-Type"}
@@ -20,10 +24,8 @@ PREFLIGHT_VARY = (
 
 # Bits of a refused preflight, in the order Starlette lists them in the 400 body.
 FAILURE_NAMES = ("origin", "method", "headers", "private-network")
-
-
-class CORSConfigError(ValueError):
-    """A configuration fastcors refuses (or, with ``strict=True``, warns about)."""
+# A bit beyond those, for explanations only: a WebSocket handshake refused for its origin.
+WEBSOCKET_FAILURE = 1 << len(FAILURE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,16 @@ class Config:
     simple_headers: tuple[tuple[bytes, bytes], ...]
     simple_before_origin: tuple[tuple[bytes, bytes], ...]
     simple_after_origin: tuple[tuple[bytes, bytes], ...]
+    # fastcors' own, opt-in rules, consulted only when Starlette's rules refuse an origin.
+    origin_patterns: tuple[OriginPattern, ...]
+    origin_func: Callable[[str], bool] | None
+    websocket_guard: bool
+    websocket_denial: tuple[int, tuple[tuple[bytes, bytes], ...], bytes]  # status, headers, body
+
+    @property
+    def origin_extended(self) -> bool:
+        """Whether an origin Starlette's rules refuse may still be allowed (patterns or a function)."""
+        return bool(self.origin_patterns) or self.origin_func is not None
 
 
 def _latin1(argument: str, value: str) -> bytes:
@@ -93,6 +105,29 @@ def _preflight_answers() -> tuple[tuple[int, bytes, tuple[bytes, bytes]], ...]:
 
 
 PREFLIGHT_ANSWERS = _preflight_answers()
+_WEBSOCKET_DENIAL_BODY = b"Disallowed CORS origin"
+WEBSOCKET_DENIAL = (
+    403,
+    (
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(_WEBSOCKET_DENIAL_BODY)).encode()),
+    ),
+    _WEBSOCKET_DENIAL_BODY,
+)
+
+
+def _origin_func(func: Any) -> Callable[[str], bool] | None:
+    if func is None:
+        return None
+    if not callable(func):
+        raise CORSConfigError(f"allow_origin_func must be a callable taking the origin (a str), not {func!r}")
+    if inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__):
+        # Its coroutine would be truthy: every origin would pass.
+        raise CORSConfigError(
+            f"allow_origin_func {func!r} is an async function; it must be a plain function returning "
+            f"True or False (load the allowed origins into memory, or cache the lookup)"
+        )
+    return func
 
 
 def build_config(
@@ -104,8 +139,13 @@ def build_config(
     allow_private_network: bool = False,
     expose_headers: Collection[str] = (),
     max_age: int = 600,
+    *,
+    allow_origin_patterns: Collection[str] = (),
+    allow_origin_func: Callable[[str], bool] | None = None,
+    websocket_origin_guard: bool = False,
 ) -> Config:
-    # Mirrors starlette.middleware.cors.CORSMiddleware.__init__, statement for statement.
+    # Mirrors starlette.middleware.cors.CORSMiddleware.__init__, statement for statement;
+    # the keyword-only arguments are fastcors' own and come after (see _patterns).
     if "*" in allow_methods:
         allow_methods = ALL_METHODS
 
@@ -149,6 +189,11 @@ def build_config(
     # The explicit origin replaces `*` in place when both apply (`*` with credentials);
     # otherwise Starlette appends it after the other simple headers.
     reflect_any_origin = bool(allow_all_origins and allow_credentials)
+    # fastcors' own arguments are checked after Starlette's, whose errors come first.
+    origin_patterns = parse_patterns(allow_origin_patterns, bool(allow_credentials))
+    origin_func = _origin_func(allow_origin_func)
+    if not isinstance(websocket_origin_guard, bool):
+        raise CORSConfigError(f"websocket_origin_guard must be True or False, not {websocket_origin_guard!r}")
     return Config(
         allow_all_origins=bool(allow_all_origins),
         allow_credentials=bool(allow_credentials),
@@ -167,4 +212,8 @@ def build_config(
         simple_headers=simple,
         simple_before_origin=() if reflect_any_origin else simple,
         simple_after_origin=simple[1:] if reflect_any_origin else (),
+        origin_patterns=origin_patterns,
+        origin_func=origin_func,
+        websocket_guard=websocket_origin_guard,
+        websocket_denial=WEBSOCKET_DENIAL,
     )

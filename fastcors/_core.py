@@ -7,8 +7,7 @@ decision that depends only on the configuration was made in ``_config``.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 try:
@@ -16,9 +15,9 @@ try:
 except ImportError:  # pure-Python install without Cython: the decorators are no-ops
     from fastcors import _cython_shim as cython
 
-from fastcors._checks import check_config, logger, report
-from fastcors._config import Config, build_config
-from fastcors._debug import denial_explainer
+from fastcors._checks import logger
+from fastcors._config import WEBSOCKET_FAILURE, Config
+from fastcors._settings import CORSHandle, CORSSettings, prepare
 
 COMPILED: bool = cython.compiled
 
@@ -34,6 +33,10 @@ _ALLOW_PRIVATE_NETWORK = cython.declare(tuple, (b"access-control-allow-private-n
 _CONTENT_TYPE = cython.declare(tuple, (b"content-type", b"text/plain; charset=utf-8"))
 _VARY_ORIGIN = cython.declare(tuple, (b"vary", b"Origin"))
 _UNSET = cython.declare(object, object())
+# What may stand in a host label before a pattern's `.example.com`, besides the dots.
+_LABEL_BYTES = cython.declare(bytes, b"abcdefghijklmnopqrstuvwxyz0123456789-_.")
+_WEBSOCKET_DENIAL_EXTENSION = "websocket.http.response"
+SHOWN_ORIGIN_CHARS = 120  # of an origin, in a log line
 # Response headers the simple-response step sets or merges.
 _CORS_RESPONSE_NAMES = cython.declare(
     frozenset,
@@ -79,6 +82,83 @@ async def _send_preflight_answer(send: Any, status: int, headers: list, body: by
     await send({"type": "http.response.body", "body": body})
 
 
+async def _refuse_websocket(receive: Any, send: Any, denial_response: bool, answer: tuple) -> None:
+    # Answer the handshake without accepting it: an HTTP 403 either way (ASGI spec).
+    message = await receive()
+    if message["type"] != "websocket.connect":  # the client is gone already
+        return
+    if denial_response:
+        status, headers, body = answer
+        await send({"type": "websocket.http.response.start", "status": status, "headers": list(headers)})
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        await send({"type": "websocket.close", "code": 1008})  # 1008: policy violation
+
+
+@cython.cfunc
+def _is_port(digits: bytes) -> cython.bint:
+    # As browsers serialize a port: 1 to 65535, no leading zero.
+    size: cython.Py_ssize_t = len(digits)
+    if size == 0 or size > 5 or not digits.isdigit() or digits.startswith(b"0"):
+        return False
+    return size < 5 or digits <= b"65535"
+
+
+@cython.cfunc
+def _pattern_matches(
+    origin: bytes, scheme: bytes, host: bytes, subdomains: cython.bint, any_port: cython.bint, port: bytes
+) -> cython.bint:
+    """Whether `origin` matches one OriginPattern (see _patterns): prefix, suffix and port checks."""
+    if not origin.startswith(scheme):
+        return False
+    start: cython.Py_ssize_t = len(scheme)
+    end: cython.Py_ssize_t = len(origin)  # of the host, once a port is taken off
+    if any_port:
+        colon: cython.Py_ssize_t = origin.rfind(b":", start)
+        if colon >= 0 and _is_port(origin[colon + 1 :]):
+            end = colon
+    elif len(port) != 0:
+        if not origin.endswith(port):
+            return False
+        end -= len(port)
+    size: cython.Py_ssize_t = len(host)
+    if not subdomains:
+        return end - start == size and origin.startswith(host, start)
+    # `host` is ".example.com": one or more whole labels must come before it.
+    if end - start <= size or not origin.startswith(host, end - size):
+        return False
+    labels: bytes = origin[start : end - size]
+    return (
+        len(labels.translate(None, _LABEL_BYTES)) == 0
+        and not labels.startswith(b".")
+        and not labels.endswith(b".")
+        and b".." not in labels
+    )
+
+
+@cython.cfunc
+def _ask_origin_func(func: object, origin: bytes) -> cython.bint:
+    # The user's code: whatever it does, the answer is a clean allow or deny, never a 500.
+    text = origin.decode("latin-1")
+    try:
+        verdict = func(text)
+    except Exception:
+        logger.error("allow_origin_func raised for the origin %r; refused", text[:SHOWN_ORIGIN_CHARS], exc_info=True)
+        return False
+    if verdict is True:
+        return True
+    if verdict is not False:
+        close = getattr(verdict, "close", None) if hasattr(verdict, "__await__") else None
+        if close is not None:
+            close()  # an un-awaited coroutine would warn later, far from here
+        logger.error(
+            "allow_origin_func returned a %s for the origin %r, not True or False; refused",
+            type(verdict).__name__,
+            text[:SHOWN_ORIGIN_CHARS],
+        )
+    return False
+
+
 @cython.final
 @cython.cclass
 class Policy:
@@ -103,10 +183,17 @@ class Policy:
     simple_headers: tuple
     simple_before_origin: tuple
     simple_after_origin: tuple
+    origin_extended: cython.bint
+    origin_patterns: tuple  # of (scheme, host, subdomains, any_port, port)
+    origin_func: object
+    websocket_guard: cython.bint
+    websocket_denial: tuple
     explain_denial: object  # None, or a callable logging why a request was refused (debug mode)
+    settings: object  # the CORSSettings this policy was prepared from
 
-    def __init__(self, config: Config, explain_denial: Any = None) -> None:
+    def __init__(self, config: Config, explain_denial: Any = None, settings: Any = None) -> None:
         self.config = config
+        self.settings = settings
         self.explain_denial = explain_denial
         self.allow_all_origins = config.allow_all_origins
         self.reflect_any_origin = config.reflect_any_origin
@@ -126,6 +213,13 @@ class Policy:
         self.simple_headers = config.simple_headers
         self.simple_before_origin = config.simple_before_origin
         self.simple_after_origin = config.simple_after_origin
+        self.origin_extended = config.origin_extended
+        self.origin_patterns = tuple(
+            (p.scheme, p.host, p.subdomains, p.any_port, p.port) for p in config.origin_patterns
+        )
+        self.origin_func = config.origin_func
+        self.websocket_guard = config.websocket_guard
+        self.websocket_denial = config.websocket_denial
 
     @cython.cfunc
     def origin_allowed(self, origin: bytes) -> cython.bint:
@@ -139,8 +233,21 @@ class Policy:
             if verdict:
                 return True
         if self.origins is not None:
-            return origin in self.origins
-        return origin.decode("latin-1") in self.origins_fallback
+            if origin in self.origins:
+                return True
+        elif origin.decode("latin-1") in self.origins_fallback:
+            return True
+        return self.origin_extended and self.extended_origin_allowed(origin)
+
+    @cython.cfunc
+    def extended_origin_allowed(self, origin: bytes) -> cython.bint:
+        """fastcors' own rules, asked only once Starlette's have refused the origin."""
+        subdomains: cython.bint
+        any_port: cython.bint
+        for scheme, host, subdomains, any_port, port in self.origin_patterns:
+            if _pattern_matches(origin, scheme, host, subdomains, any_port, port):
+                return True
+        return self.origin_func is not None and _ask_origin_func(self.origin_func, origin)
 
     @cython.cfunc
     def method_allowed(self, method: bytes) -> cython.bint:
@@ -192,6 +299,25 @@ class Policy:
         headers.append(content_length)
         headers.append(_CONTENT_TYPE)
         return _send_preflight_answer(send, status, headers, body)
+
+    @cython.cfunc
+    def guard_websocket(self, app: object, scope: object, receive: object, send: object) -> object:
+        """The app's handshake if the Origin is absent or allowed, else a refusal (HTTP 403)."""
+        origin = _UNSET
+        for name, value in scope["headers"]:
+            if name == _ORIGIN:
+                origin = value
+                break
+        if origin is _UNSET:
+            return app(scope, receive, send)
+        origin_bytes: bytes = origin if type(origin) is bytes else _as_bytes(origin)
+        if self.origin_allowed(origin_bytes):
+            return app(scope, receive, send)
+        if self.explain_denial is not None:
+            self.explain_denial(origin_bytes, None, None, None, 1 | WEBSOCKET_FAILURE)
+        extensions = scope.get("extensions")
+        denial_response: cython.bint = type(extensions) is dict and _WEBSOCKET_DENIAL_EXTENSION in extensions
+        return _refuse_websocket(receive, send, denial_response, self.websocket_denial)
 
 
 @cython.cfunc
@@ -316,9 +442,21 @@ class Middleware:
         """The precomputed configuration in use."""
         return self.policy.config
 
+    @property
+    def settings(self) -> CORSSettings:
+        """The arguments in force."""
+        return self.policy.settings
+
+    def _install(self, settings: CORSSettings, config: Config, explain_denial: Any) -> None:
+        # One reference swap: a request reads `policy` once, so it finishes under the
+        # configuration it started with, whichever thread reconfigures.
+        self.policy = Policy(config, explain_denial, settings)
+
     def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         # A plain def returning an awaitable: no coroutine frame of our own per request.
         if scope["type"] != "http":
+            if self.policy.websocket_guard and scope["type"] == "websocket":
+                return self.policy.guard_websocket(self.app, scope, receive, send)
             return self.app(scope, receive, send)
         policy: Policy = self.policy  # one policy for the whole request
         method = scope["method"]
@@ -387,7 +525,8 @@ class Middleware:
 class CORSMiddleware(Middleware):
     """Drop-in replacement for ``starlette.middleware.cors.CORSMiddleware``.
 
-    Same arguments, same defaults, the same messages sent for every request.
+    Same arguments, same defaults, the same messages sent for every request. The
+    keyword-only arguments are fastcors' own; left out, nothing differs from Starlette.
     """
 
     @cython.annotation_typing(False)  # hints for users; the values are taken as Starlette takes them
@@ -403,35 +542,54 @@ class CORSMiddleware(Middleware):
         expose_headers: Collection[str] = (),
         max_age: int = 600,
         *,
+        allow_origin_patterns: Collection[str] = (),
+        allow_origin_func: Callable[[str], bool] | None = None,
+        websocket_origin_guard: bool = False,
+        handle: CORSHandle | None = None,
         strict: bool = False,
         debug: bool = False,
     ) -> None:
-        arguments = {
-            "allow_origins": allow_origins,
-            "allow_methods": allow_methods,
-            "allow_headers": allow_headers,
-            "allow_credentials": allow_credentials,
-            "allow_origin_regex": allow_origin_regex,
-            "allow_private_network": allow_private_network,
-            "expose_headers": expose_headers,
-            "max_age": max_age,
-        }
-        config = build_config(**arguments)  # raises where Starlette's constructor raises
-        report(check_config(**arguments), strict)  # warns (or, strict, raises) on misconfigurations
-        # Denials are explained only when asked for: with debug=True at WARNING (shown with no
-        # logging set up), or at DEBUG when the "fastcors" logger is enabled for DEBUG.
-        if debug:
-            explain = denial_explainer(config, logging.WARNING)
-        elif logger.isEnabledFor(logging.DEBUG):
-            explain = denial_explainer(config, logging.DEBUG)
-        else:
-            explain = None
-        Middleware.__init__(self, app, Policy(config, explain))
+        settings = CORSSettings(
+            allow_origins,
+            allow_methods,
+            allow_headers,
+            allow_credentials,
+            allow_origin_regex,
+            allow_private_network,
+            expose_headers,
+            max_age,
+            allow_origin_patterns=allow_origin_patterns,
+            allow_origin_func=allow_origin_func,
+            websocket_origin_guard=websocket_origin_guard,
+            strict=strict,
+            debug=debug,
+        )
+        config, explain = prepare(settings)  # raises where Starlette's constructor raises
+        Middleware.__init__(self, app, Policy(config, explain, settings))
+        if handle is not None:
+            if not isinstance(handle, CORSHandle):
+                raise TypeError(f"handle must be a fastcors.CORSHandle, not {handle!r}")
+            latest = handle._attach(self)
+            if latest is not None:  # reconfigured before this middleware was built
+                self._install(*latest)
         # ASGI servers choose ASGI 3 over ASGI 2 by asking whether `app.__call__` is a
         # coroutine function. Calls go through Middleware's C-level slot (no coroutine of
         # our own per request); this attribute gives the servers a truthful answer: an
         # async function that does exactly what the call does.
         self.__call__ = self._call_async
+
+    def reconfigure(self, base: CORSSettings | None = None, /, **arguments: Any) -> None:
+        """Replace the configuration; requests in flight finish under the one they started with.
+
+        Takes the constructor's keyword arguments (not `app` or `handle`); any left out take
+        their defaults, as in the constructor, or their values in `base` when given
+        (``middleware.reconfigure(middleware.settings, allow_origins=[...])`` changes only the
+        origins). If the new configuration is refused, the exception propagates and the old
+        one stays in force.
+        """
+        settings = (base or CORSSettings()).updated(arguments)
+        config, explain = prepare(settings)
+        self._install(settings, config, explain)
 
     async def _call_async(self, scope: Any, receive: Any, send: Any) -> None:
         await Middleware.__call__(self, scope, receive, send)

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from fastcors._config import FAILURE_NAMES, Config
+from fastcors._config import FAILURE_NAMES, WEBSOCKET_FAILURE, Config
 
 logger = logging.getLogger("fastcors")
 
@@ -29,7 +29,7 @@ def denial_explainer(config: Config, level: int = logging.DEBUG) -> Explainer:
 
     `failures` is a bitmask: 1 origin, 2 method, 4 headers, 8 private network. A simple
     (non-preflight) request refused for its origin comes with method, headers and private
-    network all None.
+    network all None; a refused WebSocket handshake likewise, with WEBSOCKET_FAILURE set.
     """
     allowed_origins = _describe_origins(config)
     allowed_methods = _describe(sorted(_texts(config.methods, config.methods_fallback)))
@@ -64,7 +64,9 @@ def denial_explainer(config: Config, level: int = logging.DEBUG) -> Explainer:
                 "the request asks for private network access (Access-Control-Request-Private-Network) "
                 "and allow_private_network is False"
             )
-        if requested_method is None and requested_headers is None and requested_private_network is None:
+        if failures & WEBSOCKET_FAILURE:
+            logger.log(level, "CORS: WebSocket handshake refused (403): %s", "; ".join(reasons))
+        elif requested_method is None and requested_headers is None and requested_private_network is None:
             logger.log(
                 level,
                 "CORS: response sent without Access-Control-Allow-Origin (the browser hides it from the page): %s",
@@ -117,6 +119,10 @@ def _describe_origins(config: Config) -> str:
         parts[-1] += " (allow_origins is a str, so any substring of it matches)"
     if config.origin_regex is not None:
         parts.append(f"origins matching {config.origin_regex.pattern!r}")
+    if config.origin_patterns:
+        parts.append("origins matching the patterns " + _describe([repr(p.text) for p in config.origin_patterns]))
+    if config.origin_func is not None:
+        parts.append("origins allow_origin_func accepts (it refused this one)")
     return " or ".join(parts) if parts else "none"
 
 

@@ -17,6 +17,7 @@ from asgi_harness import http_scope, run
 from fastcors._checks import Problem, check_config, example_matches, report
 from fastcors._config import CORSConfigError, build_config
 from fastcors._debug import denial_explainer
+from fastcors._settings import CORSSettings
 
 
 def codes(**kwargs: object) -> list[str]:
@@ -62,8 +63,12 @@ def test_defaults_match_starlette_signature() -> None:
     from starlette.middleware.cors import CORSMiddleware
 
     theirs = {k: p.default for k, p in inspect.signature(CORSMiddleware).parameters.items() if k != "app"}
-    ours = {k: p.default for k, p in inspect.signature(check_config).parameters.items()}
+    parameters = inspect.signature(check_config).parameters.items()
+    ours = {k: p.default for k, p in parameters if p.kind is not p.KEYWORD_ONLY}
     assert ours == theirs
+    # fastcors' own arguments come keyword-only, with the defaults CORSSettings gives them.
+    own = {k: p.default for k, p in parameters if p.kind is p.KEYWORD_ONLY}
+    assert own == {k: v for k, v in vars(CORSSettings()).items() if k not in theirs and k not in ("strict", "debug")}
 
 
 # ---------------------------------------------------------------------------- origins
@@ -122,12 +127,17 @@ def test_null_allowed() -> None:
     assert "remove" in problem.message
 
 
-def test_wildcard_inside_origin() -> None:
+def test_wildcard_inside_origin_suggests_pattern() -> None:
     problem = only("origin-wildcard-pattern", allow_origins=["https://*.example.com"])
+    assert "allow_origin_patterns=['https://*.example.com']" in problem.message
+
+
+def test_wildcard_inside_origin_suggests_regex_when_no_pattern_fits() -> None:
+    problem = only("origin-wildcard-pattern", allow_origins=["https://app-*.example.com"])
     suggested = re.search(r"e\.g\. '([^']+)'", problem.message)
     assert suggested is not None
     regex = re.compile(suggested.group(1).replace("\\\\", "\\"))
-    assert regex.fullmatch("https://app.example.com")
+    assert regex.fullmatch("https://app-1.example.com")
     assert not regex.fullmatch("https://evil.com")
 
 
