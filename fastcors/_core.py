@@ -17,6 +17,7 @@ except ImportError:  # pure-Python install without Cython: the decorators are no
 
 from fastcors._checks import logger
 from fastcors._config import WEBSOCKET_FAILURE, Config
+from fastcors._patterns import OriginPattern
 from fastcors._settings import CORSHandle, CORSSettings, prepare
 
 COMPILED: bool = cython.compiled
@@ -96,44 +97,95 @@ async def _refuse_websocket(receive: Any, send: Any, denial_response: bool, answ
 
 
 @cython.cfunc
-def _is_port(digits: bytes) -> cython.bint:
-    # As browsers serialize a port: 1 to 65535, no leading zero.
-    size: cython.Py_ssize_t = len(digits)
-    if size == 0 or size > 5 or not digits.isdigit() or digits.startswith(b"0"):
-        return False
-    return size < 5 or digits <= b"65535"
+def _port_colon(origin: bytes, start: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """Where `origin` ends in ":port" (1 to 65535, no leading zero, as browsers send it), or -1."""
+    end: cython.Py_ssize_t = len(origin)
+    colon: cython.Py_ssize_t
+    if not cython.compiled:
+        # Uncompiled, C-level bytes methods beat a Python loop over the characters.
+        colon = origin.rfind(b":", start)
+        digits = origin[colon + 1 :]
+        if colon < 0 or not digits.isdigit() or len(digits) > 5 or digits.startswith(b"0"):
+            return -1
+        return colon if len(digits) < 5 or digits <= b"65535" else -1
+    data: cython.p_const_uchar = origin
+    colon = end - 1
+    while colon >= start and 48 <= data[colon] <= 57:  # digits
+        colon -= 1
+    if colon < start or data[colon] != 58 or not 0 < end - colon - 1 <= 5 or data[colon + 1] == 48:  # ":", "0"
+        return -1
+    port: cython.long = 0
+    i: cython.Py_ssize_t
+    for i in range(colon + 1, end):
+        port = port * 10 + (data[i] - 48)
+    return colon if port <= 65535 else -1
 
 
 @cython.cfunc
-def _pattern_matches(
-    origin: bytes, scheme: bytes, host: bytes, subdomains: cython.bint, any_port: cython.bint, port: bytes
-) -> cython.bint:
-    """Whether `origin` matches one OriginPattern (see _patterns): prefix, suffix and port checks."""
-    if not origin.startswith(scheme):
-        return False
-    start: cython.Py_ssize_t = len(scheme)
-    end: cython.Py_ssize_t = len(origin)  # of the host, once a port is taken off
-    if any_port:
-        colon: cython.Py_ssize_t = origin.rfind(b":", start)
-        if colon >= 0 and _is_port(origin[colon + 1 :]):
-            end = colon
-    elif len(port) != 0:
-        if not origin.endswith(port):
+def _are_labels(origin: bytes, start: cython.Py_ssize_t, end: cython.Py_ssize_t) -> cython.bint:
+    """Whether origin[start:end] is one or more dot-separated labels of [a-z0-9_-]."""
+    if not cython.compiled:
+        labels = origin[start:end]
+        return (
+            len(labels.translate(None, _LABEL_BYTES)) == 0
+            and not labels.startswith(b".")
+            and not labels.endswith(b".")
+            and b".." not in labels
+        )
+    data: cython.p_const_uchar = origin
+    previous: cython.int = 46  # as if after a ".": the first label must not be empty
+    c: cython.int
+    i: cython.Py_ssize_t
+    for i in range(start, end):
+        c = data[i]
+        if c == 46:
+            if previous == 46:
+                return False
+        elif not (97 <= c <= 122 or 48 <= c <= 57 or c == 45 or c == 95):  # a-z 0-9 - _
             return False
-        end -= len(port)
-    size: cython.Py_ssize_t = len(host)
-    if not subdomains:
-        return end - start == size and origin.startswith(host, start)
-    # `host` is ".example.com": one or more whole labels must come before it.
-    if end - start <= size or not origin.startswith(host, end - size):
-        return False
-    labels: bytes = origin[start : end - size]
-    return (
-        len(labels.translate(None, _LABEL_BYTES)) == 0
-        and not labels.startswith(b".")
-        and not labels.endswith(b".")
-        and b".." not in labels
-    )
+        previous = c
+    return previous != 46
+
+
+@cython.final
+@cython.cclass
+class Pattern:
+    """An OriginPattern (see _patterns) in typed fields, matched on bytes without a regex."""
+
+    scheme: bytes  # b"https://"
+    host: bytes  # the host, or with `subdomains` what follows the labels (b".example.com")
+    subdomains: cython.bint
+    any_port: cython.bint
+    port: bytes  # b"" or b":8080" when not `any_port`
+
+    def __init__(self, pattern: OriginPattern) -> None:
+        self.scheme = pattern.scheme
+        self.host = pattern.host
+        self.subdomains = pattern.subdomains
+        self.any_port = pattern.any_port
+        self.port = pattern.port
+
+    @cython.cfunc
+    def matches(self, origin: bytes) -> cython.bint:
+        if not origin.startswith(self.scheme):
+            return False
+        start: cython.Py_ssize_t = len(self.scheme)
+        end: cython.Py_ssize_t = len(origin)  # of the host, once a port is taken off
+        if self.any_port:
+            colon: cython.Py_ssize_t = _port_colon(origin, start)
+            if colon >= 0:
+                end = colon
+        elif len(self.port) != 0:
+            if not origin.endswith(self.port):
+                return False
+            end -= len(self.port)
+        size: cython.Py_ssize_t = len(self.host)
+        if not self.subdomains:
+            return end - start == size and origin.startswith(self.host, start)
+        # One or more whole labels, then ".example.com".
+        if end - start <= size or not origin.startswith(self.host, end - size):
+            return False
+        return _are_labels(origin, start, end - size)
 
 
 @cython.cfunc
@@ -184,7 +236,7 @@ class Policy:
     simple_before_origin: tuple
     simple_after_origin: tuple
     origin_extended: cython.bint
-    origin_patterns: tuple  # of (scheme, host, subdomains, any_port, port)
+    origin_patterns: tuple  # of Pattern
     origin_func: object
     websocket_guard: cython.bint
     websocket_denial: tuple
@@ -214,9 +266,7 @@ class Policy:
         self.simple_before_origin = config.simple_before_origin
         self.simple_after_origin = config.simple_after_origin
         self.origin_extended = config.origin_extended
-        self.origin_patterns = tuple(
-            (p.scheme, p.host, p.subdomains, p.any_port, p.port) for p in config.origin_patterns
-        )
+        self.origin_patterns = tuple(Pattern(pattern) for pattern in config.origin_patterns)
         self.origin_func = config.origin_func
         self.websocket_guard = config.websocket_guard
         self.websocket_denial = config.websocket_denial
@@ -242,10 +292,9 @@ class Policy:
     @cython.cfunc
     def extended_origin_allowed(self, origin: bytes) -> cython.bint:
         """fastcors' own rules, asked only once Starlette's have refused the origin."""
-        subdomains: cython.bint
-        any_port: cython.bint
-        for scheme, host, subdomains, any_port, port in self.origin_patterns:
-            if _pattern_matches(origin, scheme, host, subdomains, any_port, port):
+        pattern: Pattern
+        for pattern in self.origin_patterns:
+            if pattern.matches(origin):
                 return True
         return self.origin_func is not None and _ask_origin_func(self.origin_func, origin)
 
