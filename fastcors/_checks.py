@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastcors._errors import CORSConfigError
-from fastcors._patterns import is_public_suffix, parse_pattern
+from fastcors._patterns import is_public_suffix, parse_pattern, public_suffix
 
 try:  # the regex parser: private, but the only way to see a pattern's literal structure
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -47,35 +47,6 @@ DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Fetch upper-cases these method names before sending them; any other method is sent as written.
 NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# Second-level labels under which anyone can register a name (example.co.uk).
-SHARED_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "ne", "or", "go"})
-
-# Hosting platforms where every customer gets a subdomain: a subdomain there is someone else's site.
-SHARED_HOSTING = frozenset(
-    {
-        "github.io",
-        "gitlab.io",
-        "herokuapp.com",
-        "vercel.app",
-        "netlify.app",
-        "pages.dev",
-        "workers.dev",
-        "web.app",
-        "firebaseapp.com",
-        "appspot.com",
-        "azurewebsites.net",
-        "azurestaticapps.net",
-        "cloudfront.net",
-        "onrender.com",
-        "fly.dev",
-        "ngrok.io",
-        "ngrok-free.app",
-        "blogspot.com",
-        "s3.amazonaws.com",
-    }
-)
-
-
 @dataclass(frozen=True)
 class Problem:
     """One misconfiguration: a stable code, the argument, the offending value, and the fix."""
@@ -503,9 +474,9 @@ def _regex_problems(pattern: Any) -> list[Problem]:
         ]
     examples = _origin_examples(compiled)
     for scheme, host, port in examples:
-        suffix = _public_suffix(host)
+        suffix = public_suffix(host)
         tenant = f"{scheme}://evil-tenant.{suffix}{port}"
-        if suffix in SHARED_HOSTING and compiled.fullmatch(tenant):
+        if "." in suffix and compiled.fullmatch(tenant):  # a shared suffix: github.io, co.uk
             return [
                 Problem(
                     "regex-lookalike",
@@ -559,22 +530,11 @@ def _origin_examples(compiled: re.Pattern[str]) -> list[tuple[str, str, str]]:
     return sorted(examples)
 
 
-def _public_suffix(host: str) -> str:
-    """The part of `host` under which anyone can register a name (a public-suffix-list approximation)."""
-    for suffix in SHARED_HOSTING:
-        if host == suffix or host.endswith("." + suffix):
-            return suffix
-    labels = host.split(".")
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in SHARED_SECOND_LEVEL:
-        return ".".join(labels[-2:])
-    return labels[-1]
-
-
 def _registrable(host: str) -> str:
     """The domain one owner controls: one label under the public suffix (or the host itself)."""
     if host.replace(".", "").isdigit():  # an IPv4 address
         return host
-    suffix = _public_suffix(host)
+    suffix = public_suffix(host)
     if host == suffix:
         return host
     label = host[: -len(suffix) - 1].rsplit(".", 1)[-1]
@@ -593,8 +553,8 @@ def _lookalikes(scheme: str, host: str, port: str, base: str) -> list[str]:
     ]
     # An unescaped dot matches any character: app.example.com also matches appxexample.com.
     hosts += [host[:i] + "x" + host[i + 1 :] for i, ch in enumerate(host) if ch == "."]
-    suffix = _public_suffix(host)
-    if suffix in SHARED_HOSTING:  # anyone can get a name there: another tenant's site
+    suffix = public_suffix(host)
+    if "." in suffix:  # a shared suffix (github.io, co.uk): anyone can get a name there
         hosts.append(f"evil-tenant.{suffix}")
     return [f"{scheme}://{h}{port}" for h in hosts]
 
@@ -692,8 +652,8 @@ def _within(origin: str, base: str) -> bool:
     host, _ = _split_port(origin.partition("://")[2])
     if host == base:
         return True
-    # Subdomains belong to the owner of `base`, unless `base` is a hosting platform's suffix.
-    return host.endswith("." + base) and base not in SHARED_HOSTING
+    # Subdomains belong to the owner of `base`, unless `base` is a public suffix.
+    return host.endswith("." + base) and not is_public_suffix(base)
 
 
 def _short(value: Any, limit: int = 80) -> str:
