@@ -3,12 +3,14 @@
 Per scenario: each row is built and its answer checked against Starlette's once; then, for
 a fixed time, rounds run every row in turn (a rotated order each round, so no row always
 runs right after another) for a batch of calls, and record nanoseconds per call. Overhead
-is a row's median minus the bare app's median from the same rounds.
+is a row's median minus the bare app's median from the same rounds. A scenario with
+`cycle_origins` gives each row its own cycle through those requests, one per call.
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
 import statistics
 import time
 from typing import Any
@@ -16,6 +18,9 @@ from typing import Any
 from bench import drive, rows
 from bench.progress import Progress
 from bench.scenarios import SCENARIOS, Scenario
+
+# Each pattern row, and the row of the same implementation given the equivalent regex.
+PATTERN_TWINS = {"fastcors-pattern": "fastcors", "fastcors-py-pattern": "fastcors-py"}
 
 
 def _quartiles(samples: list[float]) -> tuple[float, float, float]:
@@ -30,7 +35,7 @@ def _build_rows(scenario: Scenario) -> tuple[dict[str, Any], dict[str, dict[str,
     reference = rows.build("starlette", scenario)
     runnable: dict[str, Any] = {}
     status: dict[str, dict[str, Any]] = {}
-    for row in rows.ROWS:
+    for row in rows.for_scenario(scenario):
         try:
             asgi = rows.build(row, scenario)
         except rows.Unavailable as exc:
@@ -51,7 +56,19 @@ def run_scenario(scenario: Scenario, seconds: float, calls: int, progress: Progr
     runnable, status = _build_rows(scenario)
     order = list(runnable)
     samples: dict[str, list[float]] = {row: [] for row in order}
-    scope = scenario.scope()
+    scopes = scenario.scopes()
+    if len(scopes) == 1:
+        scope = scopes[0]
+
+        def time_row(row: str) -> float:
+            return drive.time_batch(runnable[row], scope, calls)
+    else:
+        # Each row its own cycle, all in step: every row sees the same origins, in order.
+        cycles = {row: itertools.cycle(scopes) for row in order}
+
+        def time_row(row: str) -> float:
+            return drive.time_batch_cycling(runnable[row], cycles[row], calls)
+
     warmup_until = time.monotonic() + min(0.3, seconds / 10)
     deadline = warmup_until + seconds
     rounds = 0
@@ -64,7 +81,7 @@ def run_scenario(scenario: Scenario, seconds: float, calls: int, progress: Progr
                 break
             shift = rounds % len(order)
             for row in order[shift:] + order[:shift]:
-                per_call = drive.time_batch(runnable[row], scope, calls)
+                per_call = time_row(row)
                 if now >= warmup_until:
                     samples[row].append(per_call)
             if now >= warmup_until:
@@ -77,6 +94,7 @@ def run_scenario(scenario: Scenario, seconds: float, calls: int, progress: Progr
         "name": scenario.name,
         "title": scenario.title,
         "preflight": scenario.preflight,
+        "distinct_origins": len(scopes),
         "rounds": rounds,
         "calls_per_batch": calls,
         "rows": status,
@@ -100,6 +118,12 @@ def run_scenario(scenario: Scenario, seconds: float, calls: int, progress: Progr
         # below the bare app (possible for preflights, which never reach the app) has no
         # finite ratio.
         status[row]["ratio_vs_starlette"] = starlette_overhead / overhead if overhead > 0 else float("inf")
+    for row, twin in PATTERN_TWINS.items():
+        # The same implementation with the equivalent regex: its overhead / the pattern's.
+        overhead = status.get(row, {}).get("overhead_ns")
+        twin_overhead = status.get(twin, {}).get("overhead_ns")
+        if overhead is not None and twin_overhead is not None:
+            status[row]["ratio_vs_regex"] = twin_overhead / overhead if overhead > 0 else float("inf")
     return result
 
 

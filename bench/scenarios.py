@@ -5,6 +5,10 @@ asgi-cors can express it, the equivalent asgi-cors arguments. asgi-cors (1.0.1) 
 decorates responses the application sends: it has no credentials support, does not answer
 preflights itself (the application answers OPTIONS and asgi-cors adds its headers) and
 checks neither methods nor requested headers.
+
+The pattern scenarios also give fastcors-only arguments (`pattern_config`: an
+`allow_origin_patterns` list in place of the equivalent `allow_origin_regex`) for the extra
+"pattern" rows, whose answers are checked against Starlette's with the regex.
 """
 
 from __future__ import annotations
@@ -18,6 +22,35 @@ REGEX_ORIGIN = "https://tenant-42.example.org"
 MANY_ORIGINS = [f"https://app{i}.example.com" for i in range(1000)]
 # The middle of the list: the average cost of Starlette's linear `in` over a list.
 MANY_ORIGINS_PICK = MANY_ORIGINS[500]
+
+# fastcors' origin pattern and a regex allowing exactly the same origins: https, no port, one
+# or more labels of [a-z0-9_-] before ".example.org" (what the pattern code accepts).
+PATTERN = "https://*.example.org"
+PATTERN_REGEX = r"https://([a-z0-9_-]+\.)+example\.org"
+# More distinct origins than the 1,024 regex verdicts fastcors caches: cycled through in order,
+# every one is a cache miss (the multi-tenant, or attacker-chosen, case).
+TENANT_ORIGINS = tuple(f"https://tenant-{i}.example.org" for i in range(4096))
+# Origins on which every pattern row must answer exactly as Starlette with PATTERN_REGEX does
+# (checked before timing, never timed): what either should allow, and look-alikes neither should.
+PATTERN_PROBES = (
+    REGEX_ORIGIN,
+    "https://a.b-c.example.org",
+    "https://under_score.example.org",
+    "https://xn--bcher-kva.example.org",
+    "https://example.org",
+    "https://evilexample.org",
+    "https://tenant-42.example.org.evil.com",
+    "https://tenant-42.example.orgx",
+    "http://tenant-42.example.org",
+    "https://tenant-42.example.org:8443",
+    "https://tenant-42.example.org/",
+    "https://tenant-42.example.org.",
+    "https://a..example.org",
+    "https://.example.org",
+    "https://Tenant-42.example.org",
+    "https://tenant 42.example.org",
+    "null",
+)
 
 # What a browser sends with a typical same-site fetch; every scenario starts from this.
 BROWSER_HEADERS: list[tuple[bytes, bytes]] = [
@@ -51,9 +84,19 @@ class Scenario:
     asgi_cors: dict[str, Any] | None  # asgi_cors keyword arguments, None when it cannot
     asgi_cors_na: str = ""  # why asgi-cors is n/a
     preflight: bool = False
+    # fastcors-only keyword arguments for the "pattern" rows (rows.PATTERN_ROWS); those rows are
+    # checked against Starlette with `config`, which must allow exactly the same origins.
+    pattern_config: dict[str, Any] | None = None
+    # When given, the request's Origin changes on every call, cycling through these.
+    cycle_origins: tuple[str, ...] = ()
+    # Origins checked (never timed) on the rows that must answer exactly as Starlette does.
+    probe_origins: tuple[str, ...] = ()
 
-    def scope(self) -> dict[str, Any]:
-        """A fresh ASGI http scope for this scenario's request."""
+    def scope(self, origin: str | None = None) -> dict[str, Any]:
+        """A fresh ASGI http scope for this scenario's request (with `origin` as its Origin)."""
+        headers = list(self.headers)
+        if origin is not None:
+            headers = [(name, origin.encode() if name == b"origin" else value) for name, value in headers]
         return {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.4"},
@@ -64,10 +107,26 @@ class Scenario:
             "raw_path": b"/api/items",
             "query_string": b"",
             "root_path": "",
-            "headers": list(self.headers),
+            "headers": headers,
             "client": ("127.0.0.1", 50000),
             "server": ("127.0.0.1", 8000),
         }
+
+    def scopes(self) -> list[dict[str, Any]]:
+        """The scopes timed, in order: one per origin of `cycle_origins`, else the one request."""
+        if not self.cycle_origins:
+            return [self.scope()]
+        return [self.scope(origin) for origin in self.cycle_origins]
+
+    def check_scopes(self) -> list[dict[str, Any]]:
+        """A sample of the timed requests, on which every row is checked before timing."""
+        if not self.cycle_origins:
+            return [self.scope()]
+        picks = sorted({0, len(self.cycle_origins) // 2, len(self.cycle_origins) - 1})
+        return [self.scope(self.cycle_origins[i]) for i in picks]
+
+    def probe_scopes(self) -> list[dict[str, Any]]:
+        return [self.scope(origin) for origin in self.probe_origins]
 
 
 def _preflight_headers(origin: str, method: bytes, requested: bytes) -> tuple[tuple[bytes, bytes], ...]:
@@ -166,9 +225,44 @@ SCENARIOS: list[Scenario] = [
         config=BASE_CONFIG,
         asgi_cors=ASGI_CORS_BASE,
     ),
+    # fastcors' allow_origin_patterns against the equivalent allow_origin_regex (and Starlette
+    # with that regex): the "fastcors" rows get the regex, the "pattern" rows the pattern.
+    Scenario(
+        name="pattern_one_origin",
+        title="origin allowed by pattern vs equivalent regex, same origin every call",
+        method="GET",
+        headers=(*BROWSER_HEADERS, (b"origin", REGEX_ORIGIN.encode())),
+        config={**BASE_CONFIG, "allow_origin_regex": PATTERN_REGEX},
+        asgi_cors={**ASGI_CORS_BASE, "host_wildcards": [PATTERN]},
+        pattern_config={**BASE_CONFIG, "allow_origin_patterns": [PATTERN]},
+        probe_origins=PATTERN_PROBES,
+    ),
+    Scenario(
+        name="pattern_4096_origins",
+        title="origin allowed by pattern vs equivalent regex, a new origin every call (4,096 cycled)",
+        method="GET",
+        headers=(*BROWSER_HEADERS, (b"origin", TENANT_ORIGINS[0].encode())),
+        config={**BASE_CONFIG, "allow_origin_regex": PATTERN_REGEX},
+        asgi_cors={**ASGI_CORS_BASE, "host_wildcards": [PATTERN]},
+        pattern_config={**BASE_CONFIG, "allow_origin_patterns": [PATTERN]},
+        cycle_origins=TENANT_ORIGINS,
+        probe_origins=PATTERN_PROBES,
+    ),
+    Scenario(
+        name="pattern_preflight",
+        title="preflight allowed by pattern vs equivalent regex, same origin every call",
+        method="OPTIONS",
+        headers=_preflight_headers(REGEX_ORIGIN, b"POST", b"content-type,x-requested-with"),
+        config={**BASE_CONFIG, "allow_origin_regex": PATTERN_REGEX},
+        asgi_cors={**ASGI_CORS_BASE, "host_wildcards": [PATTERN]},
+        pattern_config={**BASE_CONFIG, "allow_origin_patterns": [PATTERN]},
+        probe_origins=PATTERN_PROBES,
+        preflight=True,
+    ),
 ]
 
 PREFLIGHT_SCENARIOS = [s.name for s in SCENARIOS if s.preflight]
+PATTERN_SCENARIOS = [s.name for s in SCENARIOS if s.pattern_config is not None]
 
 
 def by_name(name: str) -> Scenario:
