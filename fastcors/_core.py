@@ -504,8 +504,9 @@ class Middleware:
     def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         # A plain def returning an awaitable: no coroutine frame of our own per request.
         if scope["type"] != "http":
-            if self.policy.websocket_guard and scope["type"] == "websocket":
-                return self.policy.guard_websocket(self.app, scope, receive, send)
+            other: Policy = self.policy  # read once, as for http
+            if other.websocket_guard and scope["type"] == "websocket":
+                return other.guard_websocket(self.app, scope, receive, send)
             return self.app(scope, receive, send)
         policy: Policy = self.policy  # one policy for the whole request
         method = scope["method"]
