@@ -10,7 +10,7 @@ import contextlib
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,6 +29,11 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",  # /dev/shm is small in containers
 ]
+
+# Test host names that Chromium resolves to loopback itself (no DNS, no /etc/hosts): the
+# pages and the API of the origin-pattern and WebSocket suites. Chromium resolves
+# `localhost` and `*.localhost` to loopback without any rule.
+HOST_RESOLVER_RULES = "MAP *.example.test 127.0.0.1, MAP example.test 127.0.0.1, MAP evilexample.test 127.0.0.1"
 
 PAGE_HTML = b"<!doctype html><html><head><title>fastcors page</title></head><body>page</body></html>"
 
@@ -64,8 +69,8 @@ def page_server() -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[Any]:
-    """One headless Chromium with a fresh profile; yields a Selenium WebDriver."""
+def chromium(extra_flags: Sequence[str] = ()) -> Iterator[Any]:
+    """One headless Chromium with a fresh profile (and `extra_flags`); yields a Selenium WebDriver."""
     require_modules("selenium")
     for binary in (CHROMIUM, CHROMEDRIVER):
         if shutil.which(binary) is None:
@@ -76,7 +81,7 @@ def chromium() -> Iterator[Any]:
     profile = tempfile.mkdtemp(prefix="fastcors-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
+    for flag in [*CHROMIUM_FLAGS, *extra_flags]:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
     # The console carries Chromium's reason for each CORS failure; keep it readable.

@@ -102,6 +102,20 @@ SERVERS: dict[str, ServerKind] = {
 }
 
 
+# The WebSocket protocol implementations each server offers, for the WebSocket tests.
+WEBSOCKET_SERVERS: dict[str, ServerKind] = {
+    kind.name: kind
+    for kind in [
+        ServerKind("uvicorn-websockets", ("uvicorn", "websockets"), _uvicorn("--ws", "websockets")),
+        ServerKind("uvicorn-websockets-sansio", ("uvicorn", "websockets"), _uvicorn("--ws", "websockets-sansio")),
+        ServerKind("uvicorn-wsproto", ("uvicorn", "wsproto"), _uvicorn("--ws", "wsproto")),
+        ServerKind("hypercorn-asyncio", ("hypercorn",), _hypercorn("asyncio")),
+        ServerKind("hypercorn-trio", ("hypercorn", "trio"), _hypercorn("trio")),
+        ServerKind("granian", ("granian",), _granian),
+    ]
+}
+
+
 IMPLS = ["compiled", "python"]
 
 
@@ -210,7 +224,7 @@ def stop_server(server: RunningServer) -> None:
 
 @contextlib.contextmanager
 def serving(server_name: str, target: str, env: dict[str, str], ready_path: str = "/") -> Iterator[RunningServer]:
-    kind = SERVERS[server_name]
+    kind = SERVERS[server_name] if server_name in SERVERS else WEBSOCKET_SERVERS[server_name]
     require_modules(*kind.modules)
     try:
         server = start_server(kind, target, env, ready_path)
@@ -225,3 +239,39 @@ def serving(server_name: str, target: str, env: dict[str, str], ready_path: str 
 # Browser verdicts per middleware variant, filled by test_rw_browser.py and printed by
 # conftest.pytest_terminal_summary as one table.
 BROWSER_VERDICTS: dict[str, dict[str, str]] = {}
+
+
+@dataclass
+class VerdictTable:
+    """A verdict table printed at the end of the run (conftest): one row per case, a column per variant.
+
+    Several sources (the two fastcors implementations) may record the same cell: it shows the
+    verdict once when they agree, each source's verdict otherwise.
+    """
+
+    title: str
+    row_name: str = "case"
+    cells: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # row -> column -> source -> verdict
+
+    def record(self, row: str, column: str, verdict: str, source: str = "") -> None:
+        self.cells.setdefault(row, {}).setdefault(column, {})[source] = verdict
+
+    def columns(self) -> list[str]:
+        return list(dict.fromkeys(column for row in self.cells.values() for column in row))
+
+    def cell(self, row: str, column: str) -> str:
+        by_source = self.cells[row].get(column)
+        if not by_source:
+            return "-"
+        if len(set(by_source.values())) == 1:
+            return next(iter(by_source.values()))
+        return "; ".join(f"{source}: {verdict}" for source, verdict in by_source.items())
+
+
+# Further verdict tables (browser origin patterns, WebSocket guard), by title, printed after
+# BROWSER_VERDICTS.
+VERDICT_TABLES: dict[str, VerdictTable] = {}
+
+
+def verdict_table(title: str, row_name: str = "case") -> VerdictTable:
+    return VERDICT_TABLES.setdefault(title, VerdictTable(title, row_name))

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .rw_browser import RUN_FETCHES_JS, chromium, page_server
+from .rw_browser import RUN_FETCHES_JS, page_server
 from .rw_support import BROWSER_VERDICTS, check_impl_available, impl_env, serving
 
 PAGE, OTHER = "page", "other"
@@ -137,12 +137,6 @@ def _verdicts(api: str, results: dict[str, str], console: list[str], log: list[d
         received = [entry["method"] + ("+cookie" if entry["cookie"] else "") for entry in log if entry["path"] == path]
         verdicts[case.id] = f"{js} | {','.join(received)}"
     return verdicts
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    with chromium() as driver:
-        yield driver
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ answers itself) so the test can see what the browser really sent. Its own endpoi
 Environment of the server process:
   RW_MIDDLEWARE      "fastcors" or "starlette" (the reference)
   RW_PAGE_ORIGIN     origin of the page allowed by the explicit-origin configurations
+  RW_PATTERN_PORT    the page port that the "fixedport" origin pattern allows
   FASTCORS_NO_EXTENSIONS=1 for fastcors' pure-Python implementation
 """
 
@@ -51,6 +52,23 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "starcred": {"allow_origins": ["*"], "allow_methods": ["*"], "allow_headers": ["*"], "allow_credentials": True},
     "regex": {"allow_origin_regex": r"http://localhost:\d+"},
 }
+
+# fastcors' origin patterns (test_rw_browser_patterns.py): config -> (pattern, the regex that
+# means the same). Starlette has no patterns, so its reference row is served the regex.
+PATTERN_PORT = os.environ.get("RW_PATTERN_PORT", "1")  # the one port "fixedport" allows
+PATTERN_CONFIGS = {
+    "sub": ("http://*.example.test:*", r"http://([a-z0-9_-]+\.)+example\.test(:[0-9]+)?"),
+    "fixedport": (f"http://*.example.test:{PATTERN_PORT}", rf"http://([a-z0-9_-]+\.)+example\.test:{PATTERN_PORT}"),
+    "localsub": ("http://*.localhost:*", r"http://([a-z0-9_-]+\.)+localhost(:[0-9]+)?"),
+}
+for _name, (_pattern, _regex) in PATTERN_CONFIGS.items():
+    CONFIGS[_name] = {
+        "allow_methods": ["GET", "PUT"],
+        "allow_headers": ["x-custom"],
+        "expose_headers": ["x-exposed"],
+        "allow_credentials": True,
+        **({"allow_origin_regex": _regex} if MIDDLEWARE == "starlette" else {"allow_origin_patterns": [_pattern]}),
+    }
 
 REQUEST_LOG: list[dict[str, Any]] = []
 

@@ -1,0 +1,206 @@
+"""fastcors' origin patterns as headless Chromium enforces CORS on them.
+
+Chromium resolves the test host names to loopback (conftest's `browser`, HOST_RESOLVER_RULES),
+so pages can run on real subdomains. Origins (ports A and B: two page servers):
+  api      http://api.example.test:<P>   uvicorn serving rw_served.browser_api (one variant)
+  sub      http://app.example.test:<A>   one label under example.test
+  sub_b    http://app.example.test:<B>   the same host on the other page port
+  deep     http://a.b.example.test:<A>   two labels under example.test
+  idn      http://bücher.example.test:<A>, whose origin Chromium sends punycoded:
+           http://xn--bcher-kva.example.test:<A>
+  under    http://my_app.example.test:<A>  an underscore in the label
+  apex     http://example.test:<A>       the domain itself: `*.` never matches it
+  evil     http://evilexample.test:<A>   a look-alike that ends in "example.test"
+  local    http://app.localhost:<A>      `*.localhost` (loopback in Chromium without any rule)
+  local_b  http://app.localhost:<B>
+  lochost  http://localhost:<A>          the apex of `*.localhost`
+
+The configurations of browser_api (PATTERN_CONFIGS), all with GET/PUT, the x-custom header,
+x-exposed exposed and credentials allowed:
+  sub        http://*.example.test:*    any subdomain, any port
+  fixedport  http://*.example.test:<A>  any subdomain, page port A only
+  localsub   http://*.localhost:*
+Starlette has no patterns: its reference row ("starlette-regex") is served the regex that
+means the same, so the fastcors rows can be compared with the rule people write today.
+
+api.example.test and app.example.test are the same site (example.test), so the API's
+SameSite=Lax cookie comes along on a credentialed fetch from the subdomains and the apex,
+never from evilexample.test or app.localhost. Verdicts have the format of test_rw_browser:
+"<what JavaScript got> | <what the API server received>".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from .rw_browser import RUN_FETCHES_JS, page_server
+from .rw_support import check_impl_available, impl_env, serving, verdict_table
+from .test_rw_browser import PUT_CUSTOM, WITH_COOKIE, Fetch, _reason
+
+API_HOST = "api.example.test"
+TABLE = verdict_table("browser CORS verdicts, origin patterns: what JavaScript got | what the API server received")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    page: str  # which origin the fetches run from (a key of the `pages` fixture)
+    config: str  # which configuration of browser_api answers
+    fetches: tuple[Fetch, ...]
+    expected: str  # the verdict, the same for every variant
+
+
+GET = Fetch()
+READ_HEADERS = Fetch(read="headers")
+ALLOWED_GET = "ok 200 | GET"
+ALLOWED_PUT = "ok 200 | OPTIONS,PUT"
+DENIED_GET = "blocked (no-allow-origin) | GET"
+# The preflight of a refused origin: a 400 without Access-Control-Allow-Origin, which Chromium
+# reports as the missing header; the PUT itself is never sent.
+DENIED_PUT = "blocked (no-allow-origin) | OPTIONS"
+
+CASES = [
+    # A subdomain page: simple GET, preflighted PUT with a custom header, credentials, exposed header.
+    Case("sub_get", "sub", "sub", (GET,), ALLOWED_GET),
+    Case("sub_preflight_put", "sub", "sub", (PUT_CUSTOM,), ALLOWED_PUT),
+    Case("sub_credentialed", "sub", "sub", (WITH_COOKIE,), "ok cookie=abc | GET+cookie"),
+    Case("sub_exposed_header", "sub", "sub", (READ_HEADERS,), "ok x-exposed=yes x-hidden=null | GET"),
+    # Two labels match `*.` too, and so do a punycoded label and one with an underscore.
+    Case("deep_get", "deep", "sub", (GET,), ALLOWED_GET),
+    Case("deep_preflight_put", "deep", "sub", (PUT_CUSTOM,), ALLOWED_PUT),
+    Case("idn_get", "idn", "sub", (GET,), ALLOWED_GET),
+    Case("underscore_label_get", "under", "sub", (GET,), ALLOWED_GET),
+    # The apex is never matched by `*.`: the cookie goes out (same site), the answer stays unread.
+    Case("apex_get_denied", "apex", "sub", (GET,), DENIED_GET),
+    Case("apex_preflight_denied", "apex", "sub", (PUT_CUSTOM,), DENIED_PUT),
+    Case("apex_credentialed_denied", "apex", "sub", (WITH_COOKIE,), "blocked (no-allow-origin) | GET+cookie"),
+    # A look-alike that merely ends in "example.test".
+    Case("lookalike_get_denied", "evil", "sub", (GET,), DENIED_GET),
+    Case("lookalike_preflight_denied", "evil", "sub", (PUT_CUSTOM,), DENIED_PUT),
+    Case("lookalike_credentialed_denied", "evil", "sub", (WITH_COOKIE,), DENIED_GET),
+    # `:*`: both page ports are allowed.
+    Case("anyport_other_port_get", "sub_b", "sub", (GET,), ALLOWED_GET),
+    Case("anyport_other_port_preflight_put", "sub_b", "sub", (PUT_CUSTOM,), ALLOWED_PUT),
+    Case("localhost_anyport_port_a", "local", "localsub", (GET,), ALLOWED_GET),
+    Case("localhost_anyport_port_b", "local_b", "localsub", (GET,), ALLOWED_GET),
+    Case("localhost_anyport_preflight_put", "local_b", "localsub", (PUT_CUSTOM,), ALLOWED_PUT),
+    Case("localhost_apex_denied", "lochost", "localsub", (GET,), DENIED_GET),
+    # A fixed port: that port only.
+    Case("fixedport_get", "sub", "fixedport", (GET,), ALLOWED_GET),
+    Case("fixedport_preflight_put", "sub", "fixedport", (PUT_CUSTOM,), ALLOWED_PUT),
+    Case("fixedport_other_port_get_denied", "sub_b", "fixedport", (GET,), DENIED_GET),
+    Case("fixedport_other_port_preflight_denied", "sub_b", "fixedport", (PUT_CUSTOM,), DENIED_PUT),
+]
+
+# (variant id, RW_MIDDLEWARE, fastcors implementation or None)
+VARIANTS = [
+    ("fastcors-compiled", "fastcors", "compiled"),
+    ("fastcors-python", "fastcors", "python"),
+    ("starlette-regex", "starlette", None),
+]
+
+
+@dataclass
+class PatternRun:
+    variant: str
+    implementation: dict[str, Any]  # what the API server says it runs
+    verdicts: dict[str, str]
+    origins: dict[str, set[str]]  # the Origin headers the API received, by case
+    console: list[str]  # Chromium's console messages, for failure reports
+
+
+# Where the browser is sent for a page whose address differs from its origin.
+ADDRESSES = {"idn": "http://bücher.example.test"}
+
+
+@pytest.fixture(scope="module")
+def pages() -> Iterator[dict[str, str]]:
+    """Each page's origin, as Chromium sends it."""
+    with page_server() as port_a, page_server() as port_b:
+        yield {
+            "sub": f"http://app.example.test:{port_a}",
+            "sub_b": f"http://app.example.test:{port_b}",
+            "deep": f"http://a.b.example.test:{port_a}",
+            "idn": f"http://xn--bcher-kva.example.test:{port_a}",
+            "under": f"http://my_app.example.test:{port_a}",
+            "apex": f"http://example.test:{port_a}",
+            "evil": f"http://evilexample.test:{port_a}",
+            "local": f"http://app.localhost:{port_a}",
+            "local_b": f"http://app.localhost:{port_b}",
+            "lochost": f"http://localhost:{port_a}",
+        }
+
+
+def _port(origin: str) -> str:
+    return origin.rsplit(":", 1)[1]
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=[variant[0] for variant in VARIANTS])
+def pattern_run(request: pytest.FixtureRequest, browser: Any, pages: dict[str, str], http: httpx.Client) -> PatternRun:
+    variant, middleware, impl = request.param
+    env = {"RW_MIDDLEWARE": middleware, "RW_PATTERN_PORT": _port(pages["sub"])}
+    if impl is not None:
+        check_impl_available(impl)
+        env.update(impl_env(impl))
+    with serving("uvicorn", "rw_served.browser_api:app", env, ready_path="/_impl") as server:
+        api = f"http://{API_HOST}:{server.port}"
+        implementation = http.get(server.url + "/_impl").json()
+        browser.get(api + "/_set_cookie")  # first-party: the API origin sets its cookie
+        cookies = browser.get_cookies()
+        assert any(c["name"] == "rwsession" and c["domain"] == API_HOST for c in cookies), "the cookie was not stored"
+        browser.get_log("browser")  # drop earlier messages
+        results: dict[str, str] = {}
+        for page, origin in pages.items():
+            batch = [
+                {"id": case.id, "url": f"{api}/{case.config}/{case.id}", "fetches": [vars(f) for f in case.fetches]}
+                for case in CASES
+                if case.page == page
+            ]
+            if not batch:
+                continue
+            address = ADDRESSES.get(page, origin.rsplit(":", 1)[0]) + ":" + _port(origin)
+            browser.get(address + "/")
+            assert browser.execute_script("return location.origin") == origin
+            got = browser.execute_async_script(RUN_FETCHES_JS, batch)
+            assert "__error__" not in got, got
+            results.update(got)
+        console = [entry["message"] for entry in browser.get_log("browser")]
+        log = http.get(server.url + "/_log").json()
+    verdicts, origins = {}, {}
+    for case in CASES:
+        path = f"/{case.config}/{case.id}"
+        js = results[case.id]
+        if js == "blocked":
+            js = f"blocked ({_reason(api + path, console)})"
+        received = [entry["method"] + ("+cookie" if entry["cookie"] else "") for entry in log if entry["path"] == path]
+        origins[case.id] = {entry["origin"] for entry in log if entry["path"] == path}
+        verdicts[case.id] = f"{js} | {','.join(received)}"
+        TABLE.record(case.id, variant, verdicts[case.id])
+    return PatternRun(variant, implementation, verdicts, origins, console)
+
+
+def test_api_runs_the_variant(pattern_run: PatternRun) -> None:
+    expected = {
+        "fastcors-compiled": {"middleware": "fastcors", "compiled": True},
+        "fastcors-python": {"middleware": "fastcors", "compiled": False},
+        "starlette-regex": {"middleware": "starlette"},
+    }[pattern_run.variant]
+    assert pattern_run.implementation == expected
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_browser_pattern_verdict(pattern_run: PatternRun, case: Case) -> None:
+    got = pattern_run.verdicts[case.id]
+    related = [message for message in pattern_run.console if f"/{case.config}/{case.id}'" in message]
+    assert got == case.expected, f"{pattern_run.variant}: {case.id}: console: {related}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_browser_sent_the_page_origin(pattern_run: PatternRun, pages: dict[str, str], case: Case) -> None:
+    # Each verdict is about the origin it names: Chromium sent that page's origin, port included.
+    assert pattern_run.origins[case.id] == {pages[case.page]}
