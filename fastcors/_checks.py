@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from fastcors._errors import CORSConfigError
-from fastcors._patterns import is_public_suffix, parse_pattern, public_suffix
+from fastcors._patterns import is_public_suffix, parse_pattern, parse_patterns, public_suffix
 
 try:  # the regex parser: private, but the only way to see a pattern's literal structure
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -47,6 +47,8 @@ DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Fetch upper-cases these method names before sending them; any other method is sent as written.
 NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One misconfiguration: a stable code, the argument, the offending value, and the fix."""
@@ -89,7 +91,7 @@ def check_config(
     problems += _guarded(_origin_list_problems, items["allow_origins"], credentials)
     for origin in items["allow_origins"]:
         if isinstance(origin, str) and origin != "*":
-            problems += _guarded(_origin_problems, origin)
+            problems += _guarded(_origin_problems, origin, credentials)
     for method in items["allow_methods"]:
         if isinstance(method, str) and method != "*":
             problems += _guarded(_method_problems, method)
@@ -110,11 +112,19 @@ def check_config(
     if allow_origin_regex is not None:
         problems += _guarded(_regex_problems, allow_origin_regex)
     problems += _guarded(_max_age_problems, max_age)
-    for pattern in _items(allow_origin_patterns):
-        problems += _guarded(_pattern_problems, pattern, credentials)
+    problems += _guarded(_patterns_problems, allow_origin_patterns, credentials)
     if any(isinstance(origin, str) and origin == "*" for origin in items["allow_origins"]):
         problems += _wildcard_shadow_problems(allow_origin_patterns, allow_origin_func, websocket_origin_guard)
     return problems
+
+
+def _patterns_problems(patterns: Any, credentials: bool) -> list[Problem]:
+    try:
+        parse_patterns(patterns, credentials)
+    except CORSConfigError as exc:  # the constructor raises this same error
+        if not isinstance(patterns, Collection) or isinstance(patterns, (str, bytes)):
+            return [Problem("pattern-invalid", "allow_origin_patterns", patterns, str(exc))]
+    return [problem for pattern in patterns for problem in _pattern_problems(pattern, credentials)]
 
 
 def _pattern_problems(pattern: Any, credentials: bool) -> list[Problem]:
@@ -261,7 +271,7 @@ def _origin_list_problems(origins: list[Any], credentials: bool) -> list[Problem
     return problems
 
 
-def _origin_problems(origin: str) -> list[Problem]:
+def _origin_problems(origin: str, credentials: bool) -> list[Problem]:
     """What keeps `origin` from ever equalling the Origin header a browser sends."""
     problems = []
 
@@ -285,7 +295,7 @@ def _origin_problems(origin: str) -> list[Problem]:
         return problems
     if "*" in text:
         try:
-            parse_pattern(text)
+            parse_pattern(text, credentials)
             instead = f"allow_origin_patterns=[{text!r}]"
         except CORSConfigError:
             instead = f"allow_origin_regex (e.g. {_suggest_regex_for_pattern(text)!r})"

@@ -18,7 +18,7 @@ except ImportError:  # pure-Python install without Cython: the decorators are no
 from fastcors._checks import logger
 from fastcors._config import WEBSOCKET_FAILURE, Config
 from fastcors._patterns import OriginPattern
-from fastcors._settings import CORSHandle, CORSSettings, prepare
+from fastcors._settings import CORSHandle, CORSSettings, new_settings, prepare
 
 COMPILED: bool = cython.compiled
 
@@ -619,9 +619,7 @@ class CORSMiddleware(Middleware):
         if handle is not None:
             if not isinstance(handle, CORSHandle):
                 raise TypeError(f"handle must be a fastcors.CORSHandle, not {handle!r}")
-            latest = handle._attach(self)
-            if latest is not None:  # reconfigured before this middleware was built
-                self._install(*latest)
+            handle._attach(self)  # takes the handle's settings if it was reconfigured already
         # ASGI servers choose ASGI 3 over ASGI 2 by asking whether `app.__call__` is a
         # coroutine function. Calls go through Middleware's C-level slot (no coroutine of
         # our own per request); this attribute gives the servers a truthful answer: an
@@ -637,7 +635,7 @@ class CORSMiddleware(Middleware):
         origins). If the new configuration is refused, the exception propagates and the old
         one stays in force.
         """
-        settings = (base or CORSSettings()).updated(arguments)
+        settings = new_settings(base, arguments)
         config, explain = prepare(settings)
         self._install(settings, config, explain)
 

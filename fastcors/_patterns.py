@@ -20,9 +20,10 @@ from fastcors._errors import CORSConfigError
 LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+.-")
 DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
-# Special-use names (RFC 6761) that only ever resolve to this machine: no one else can own
-# a subdomain of them, whatever the public suffix list's default rule says.
-LOOPBACK_NAMES = frozenset({"localhost"})
+# Special-use and reserved names (RFC 6761, RFC 6762, RFC 8375, ICANN's .internal) that no
+# one can register in the public DNS: their subdomains are the user's own, whatever the
+# Public Suffix List's default rule ("any unknown top-level name is public") says.
+PRIVATE_NAMES = frozenset({"localhost", "test", "example", "invalid", "local", "internal", "home.arpa"})
 
 
 class OriginPattern(NamedTuple):
@@ -75,6 +76,8 @@ def parse_pattern(pattern: Any, credentials: bool = False) -> OriginPattern:
             bare = f"{scheme}://{authority.split(mark)[0]}"
             what = "a trailing slash" if authority.endswith("/") and authority.count("/") == 1 else "a path"
             raise refuse(f"has {what}, but an Origin header is only scheme://host[:port]; use {bare!r}")
+    if authority.startswith("*.["):
+        raise refuse("puts '*.' before an IP address, which has no subdomains")
     if "@" in authority:
         raise refuse("has user information ('@'), which an Origin header never carries")
     host, port = _split_port(authority)
@@ -157,11 +160,12 @@ def _public_suffix_list() -> Any:
 
 def public_suffix(host: str) -> str:
     """The public suffix of `host` (github.io, co.uk, com), by the Public Suffix List."""
-    if host in LOOPBACK_NAMES or host.endswith(tuple("." + name for name in LOOPBACK_NAMES)):
-        return host.rsplit(".", 1)[-1]  # never shared
+    for name in PRIVATE_NAMES:
+        if host == name or host.endswith("." + name):
+            return name
     return _public_suffix_list().publicsuffix(host) or host
 
 
 def is_public_suffix(host: str) -> bool:
     """Whether anyone can register a name directly under `host` (`com`, `github.io`)."""
-    return host not in LOOPBACK_NAMES and public_suffix(host) == host
+    return host not in PRIVATE_NAMES and public_suffix(host) == host

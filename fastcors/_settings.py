@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import weakref
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -42,13 +43,18 @@ class CORSSettings:
     strict: bool = False
     debug: bool = False
 
-    def updated(self, arguments: dict[str, Any]) -> CORSSettings:
-        """These settings with `arguments` replacing some (TypeError for an unknown name)."""
-        return CORSSettings(**{**vars(self), **arguments})
-
     def cors_arguments(self) -> dict[str, Any]:
         """The arguments that decide the CORS answers (all but strict and debug)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _BEHAVIOUR}
+
+
+def new_settings(base: CORSSettings | None, arguments: dict[str, Any]) -> CORSSettings:
+    """`base` (or the defaults) with `arguments` replacing some; TypeError for an unknown name."""
+    if base is None:
+        return CORSSettings(**arguments)
+    if not isinstance(base, CORSSettings):
+        raise TypeError(f"reconfigure's first argument must be a CORSSettings (e.g. middleware.settings), not {base!r}")
+    return CORSSettings(**{**vars(base), **arguments})
 
 
 def prepare(settings: CORSSettings) -> tuple[Config, Explainer | None]:
@@ -75,6 +81,8 @@ class CORSHandle:
     """
 
     def __init__(self) -> None:
+        # Held across a swap, so a middleware built meanwhile is never left behind.
+        self._lock = threading.Lock()
         self._middlewares: weakref.WeakSet[Any] = weakref.WeakSet()
         self._latest: tuple[CORSSettings, Config, Explainer | None] | None = None
 
@@ -86,17 +94,21 @@ class CORSHandle:
         allow_origins=[...])`` changes only the origins). If the new settings are refused, the
         exception propagates and nothing changes.
         """
-        settings = (base or CORSSettings()).updated(arguments)
+        settings = new_settings(base, arguments)
         config, explain = prepare(settings)
-        self._latest = (settings, config, explain)
-        for middleware in list(self._middlewares):
-            middleware._install(settings, config, explain)
+        with self._lock:
+            self._latest = (settings, config, explain)
+            for middleware in list(self._middlewares):
+                middleware._install(settings, config, explain)
 
     @property
     def settings(self) -> CORSSettings | None:
         """The settings of the last ``reconfigure``, or None if there was none yet."""
         return None if self._latest is None else self._latest[0]
 
-    def _attach(self, middleware: Any) -> tuple[CORSSettings, Config, Explainer | None] | None:
-        self._middlewares.add(middleware)
-        return self._latest
+    def _attach(self, middleware: Any) -> None:
+        """Register a new middleware; it takes the latest settings if there was a reconfigure."""
+        with self._lock:
+            self._middlewares.add(middleware)
+            if self._latest is not None:
+                middleware._install(*self._latest)

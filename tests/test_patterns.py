@@ -445,6 +445,20 @@ def test_own_domain_patterns_are_clean_even_with_credentials(impl: ModuleType, p
     impl.CORSMiddleware(None, allow_origin_patterns=[pattern], allow_credentials=True, strict=True)
 
 
+@pytest.mark.parametrize("name", ["localhost", "test", "example", "internal", "local", "home.arpa"])
+def test_special_use_names_are_not_public_suffixes(impl: ModuleType, name: str) -> None:
+    # Nobody can register under them in the public DNS, whatever the list's default rule says.
+    pattern = f"http://*.{name}:*"
+    assert check_config(allow_origin_patterns=[pattern], allow_credentials=True) == []
+    impl.CORSMiddleware(None, allow_origin_patterns=[pattern], allow_credentials=True, strict=True)
+
+
+@pytest.mark.parametrize("pattern", ["https://*.[::1]", "http://*.[::1]:8080"])
+def test_wildcard_before_an_ipv6_address_is_named(impl: ModuleType, pattern: str) -> None:
+    with pytest.raises(CORSConfigError, match="before an IP address"):
+        impl.CORSMiddleware(None, allow_origin_patterns=[pattern])
+
+
 # ---------------------------------------------------------------------------- configuration checks
 
 

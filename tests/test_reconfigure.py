@@ -490,6 +490,34 @@ def test_handle_must_be_a_cors_handle(impl: ModuleType, handle: Any) -> None:
         impl.CORSMiddleware(ok_app, handle=handle)
 
 
+@pytest.mark.parametrize("base", [{"allow_origins": [A]}, "settings", 1], ids=repr)
+def test_reconfigure_base_must_be_settings(impl: ModuleType, base: Any) -> None:
+    middleware = impl.CORSMiddleware(ok_app, allow_origins=[A])
+    with pytest.raises(TypeError, match="CORSSettings"):
+        middleware.reconfigure(base, allow_origins=[B])
+    with pytest.raises(TypeError, match="CORSSettings"):
+        CORSHandle().reconfigure(base, allow_origins=[B])
+    assert middleware.settings.allow_origins == [A]
+
+
+def test_a_middleware_built_during_a_handle_reconfigure_gets_the_new_settings(impl: ModuleType) -> None:
+    # The handle registers a new middleware and gives it the latest settings in one step,
+    # so a reconfigure racing with the construction cannot be overwritten by old settings.
+    class RacingHandle(CORSHandle):
+        def _attach(self, middleware: Any) -> None:
+            racer = threading.Thread(target=self.reconfigure, kwargs={"allow_origins": [B]})
+            racer.start()
+            time.sleep(0.05)  # the racer now waits for the handle's lock
+            super()._attach(middleware)
+            racer.join()
+
+    handle = RacingHandle()
+    middleware = impl.CORSMiddleware(ok_app, allow_origins=[A], handle=handle)
+    assert handle.settings is not None and handle.settings.allow_origins == [B]
+    assert middleware.settings.allow_origins == [B]
+    assert acao(call(middleware, simple(B))) == [B.encode()]
+
+
 def test_handle_does_not_keep_middlewares_alive(impl: ModuleType) -> None:
     handle = CORSHandle()
     middleware = impl.CORSMiddleware(ok_app, handle=handle)
