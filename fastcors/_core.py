@@ -283,7 +283,8 @@ class Policy:
             if verdict:
                 return True
         if self.origins is not None:
-            if origin in self.origins:
+            # (An empty set is skipped: with only patterns or a function, no hash is computed.)
+            if len(self.origins) != 0 and origin in self.origins:
                 return True
         elif origin.decode("latin-1") in self.origins_fallback:
             return True

@@ -6,7 +6,9 @@ outputs, and the guard that keeps wrong answers out of the timings works.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import itertools
 import json
 import os
 import shutil
@@ -22,7 +24,15 @@ if str(REPO) not in sys.path:  # `bench` is a top-level package of the repositor
     sys.path.insert(0, str(REPO))
 
 from bench import drive, e2e, rows  # noqa: E402
-from bench.scenarios import SCENARIOS, by_name  # noqa: E402
+from bench.scenarios import (  # noqa: E402
+    BASE_CONFIG,
+    PATTERN,
+    PATTERN_REGEX,
+    PATTERN_SCENARIOS,
+    SCENARIOS,
+    TENANT_ORIGINS,
+    by_name,
+)
 
 IN_CI = bool(os.environ.get("CI"))
 # What each end-to-end server needs; a missing one is left out of the run (and reported).
@@ -89,7 +99,8 @@ def test_micro_has_every_scenario_and_row(quick_run: tuple[Path, Any], results: 
     assert list(scenarios) == [s.name for s in SCENARIOS]
     unavailable = set()
     for name, scenario in scenarios.items():
-        for row in rows.ROWS:
+        assert list(scenario["rows"]) == rows.for_scenario(by_name(name))
+        for row in rows.for_scenario(by_name(name)):
             assert f"| {name} | {rows.ROW_TITLES[row]} |" in markdown
             data = scenario["rows"][row]
             if data["status"] == "unavailable":  # not built / not installed here
@@ -102,6 +113,72 @@ def test_micro_has_every_scenario_and_row(quick_run: tuple[Path, Any], results: 
                 assert row == "bare" or "overhead_ns" in data
     if unavailable:
         _missing("; ".join(sorted(unavailable)))
+
+
+@pytest.mark.slow
+def test_micro_reports_patterns_against_the_equivalent_regex(
+    quick_run: tuple[Path, Any], results: dict[str, Any]
+) -> None:
+    """Issue 6: the pattern rows, side by side with their regex twins, ratios in the report."""
+    markdown = (quick_run[0] / "latest.md").read_text()
+    assert "### Origin patterns vs the equivalent allow_origin_regex" in markdown
+    scenarios = {s["name"]: s for s in results["micro"]["scenarios"]}
+    assert PATTERN_SCENARIOS == ["pattern_one_origin", "pattern_4096_origins", "pattern_preflight"]
+    assert scenarios["pattern_4096_origins"]["distinct_origins"] == len(TENANT_ORIGINS)
+    targets = {t["where"] for t in results["targets"] if "origin pattern" in t["target"]}
+    assert targets == set(PATTERN_SCENARIOS)
+    for name in PATTERN_SCENARIOS:
+        assert f"| {name} | " in markdown.split("### Origin patterns")[1].split("###")[0]
+        for row in rows.PATTERN_ROWS:
+            data = scenarios[name]["rows"][row]
+            if data["status"] == "unavailable":
+                _missing(f"{row}: {data['reason']}")
+            assert data["status"] == "ok" and "ratio_vs_regex" in data, data
+    for name in set(scenarios) - set(PATTERN_SCENARIOS):
+        assert not set(rows.PATTERN_ROWS) & set(scenarios[name]["rows"])
+
+
+def test_pattern_rows_are_checked_against_starlette_with_the_regex() -> None:
+    """A pattern that is not equivalent to the scenario's regex is caught before timing, by the
+    probe origins even where the timed request alone would not show it."""
+    scenario = by_name("pattern_one_origin")
+    assert scenario.config["allow_origin_regex"] == PATTERN_REGEX
+    assert scenario.pattern_config == {**BASE_CONFIG, "allow_origin_patterns": [PATTERN]}
+    reference = rows.build("starlette", scenario)
+    for row in ("fastcors-py-pattern", "fastcors-pattern"):
+        try:
+            rows.check(row, scenario, rows.build(row, scenario), reference)
+        except rows.Unavailable as exc:  # compiled extension not built
+            _missing(str(exc))
+    # Any port as well: the timed origin has none, but a probe does.
+    loose = dataclasses.replace(scenario, pattern_config={**BASE_CONFIG, "allow_origin_patterns": [PATTERN + ":*"]})
+    with pytest.raises(rows.WrongAnswer, match="8443"):
+        rows.check("fastcors-py-pattern", loose, rows.build("fastcors-py-pattern", loose), reference)
+    with pytest.raises(rows.Unavailable):
+        rows.build("fastcors-pattern", by_name("regex_origin"))
+    assert rows.for_scenario(by_name("regex_origin")) == rows.ROWS
+
+
+@pytest.mark.parametrize("row", ["fastcors", "fastcors-py"])
+def test_cycled_origins_miss_fastcors_regex_cache(row: str) -> None:
+    """pattern_4096_origins is the regex's worst case: every call is a cache miss."""
+    from fastcors._core import CACHE_ENTRIES
+
+    scenario = by_name("pattern_4096_origins")
+    scopes = scenario.scopes()
+    origins = [dict(scope["headers"])[b"origin"] for scope in scopes]
+    assert len(set(origins)) == len(origins) > 2 * CACHE_ENTRIES
+    try:
+        asgi = rows.build(row, scenario)
+    except rows.Unavailable as exc:
+        _missing(str(exc))
+    cache = asgi.policy.regex_verdicts
+    cycle = itertools.cycle(zip(scopes, origins, strict=True))
+    for _ in range(len(origins) + CACHE_ENTRIES + 1):  # once round, and on into the second
+        scope, origin = next(cycle)
+        assert origin not in cache
+        drive.call_once(asgi, scope)
+        assert cache[origin] is True and len(cache) <= CACHE_ENTRIES
 
 
 @pytest.mark.slow
