@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from fastcors._errors import CORSConfigError
-from fastcors._patterns import is_public_suffix, parse_pattern, parse_patterns, public_suffix
+from fastcors._patterns import (
+    DEFAULT_PORTS,
+    is_public_suffix,
+    parse_pattern,
+    pattern_items,
+    public_suffix,
+    split_port,
+)
 
 try:  # the regex parser: private, but the only way to see a pattern's literal structure
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -43,7 +50,6 @@ KNOWN_SCHEMES = frozenset(
         "vscode-webview",
     }
 )
-DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Fetch upper-cases these method names before sending them; any other method is sent as written.
 NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -120,11 +126,10 @@ def check_config(
 
 def _patterns_problems(patterns: Any, credentials: bool) -> list[Problem]:
     try:
-        parse_patterns(patterns, credentials)
+        items = pattern_items(patterns)
     except CORSConfigError as exc:  # the constructor raises this same error
-        if not isinstance(patterns, Collection) or isinstance(patterns, (str, bytes)):
-            return [Problem("pattern-invalid", "allow_origin_patterns", patterns, str(exc))]
-    return [problem for pattern in patterns for problem in _pattern_problems(pattern, credentials)]
+        return [Problem("pattern-invalid", "allow_origin_patterns", patterns, str(exc))]
+    return [problem for pattern in items for problem in _pattern_problems(pattern, credentials)]
 
 
 def _pattern_problems(pattern: Any, credentials: bool) -> list[Problem]:
@@ -335,7 +340,7 @@ def _origin_problems(origin: str, credentials: bool) -> list[Problem]:
             "origin-path",
             f"allowed origin {origin!r} has a path, but an Origin header is only scheme://host[:port]; use {bare!r}",
         )
-    host, port = _split_port(authority)
+    host, port = split_port(authority)
     if port is not None and DEFAULT_PORTS.get(scheme.lower()) == port:
         add(
             "origin-default-port",
@@ -351,18 +356,6 @@ def _origin_problems(origin: str, credentials: bool) -> list[Problem]:
     if not host:
         add("origin-no-host", f"allowed origin {origin!r} has no host; write it as 'https://example.com'")
     return problems
-
-
-def _split_port(authority: str) -> tuple[str, str | None]:
-    if authority.startswith("["):  # IPv6 literal
-        end = authority.find("]")
-        if end >= 0 and authority[end + 1 : end + 2] == ":":
-            return authority[: end + 1], authority[end + 2 :]
-        return authority, None
-    host, sep, port = authority.rpartition(":")
-    if sep:
-        return host, port
-    return authority, None
 
 
 def _suggest_regex_for_pattern(pattern: str) -> str:
@@ -533,7 +526,7 @@ def _origin_examples(compiled: re.Pattern[str]) -> list[tuple[str, str, str]]:
         scheme, sep, rest = candidate.partition("://")
         if not sep or not rest:
             continue
-        host, port = _split_port(rest.split("/")[0])
+        host, port = split_port(rest.split("/")[0])
         host = host.strip(".").lower()
         if host and (port is None or port.isdigit()):
             examples.add((scheme.lower() or "https", host, f":{port}" if port else ""))
@@ -659,7 +652,7 @@ def _in_class(ch: str, items: list[Any]) -> bool:
 
 
 def _within(origin: str, base: str) -> bool:
-    host, _ = _split_port(origin.partition("://")[2])
+    host, _ = split_port(origin.partition("://")[2])
     if host == base:
         return True
     # Subdomains belong to the owner of `base`, unless `base` is a public suffix.

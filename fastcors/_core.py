@@ -7,7 +7,7 @@ decision that depends only on the configuration was made in ``_config``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Coroutine
 from typing import Any
 
 try:
@@ -17,7 +17,8 @@ except ImportError:  # pure-Python install without Cython: the decorators are no
 
 from fastcors._checks import logger
 from fastcors._config import WEBSOCKET_FAILURE, Config
-from fastcors._patterns import OriginPattern
+from fastcors._debug import show
+from fastcors._patterns import LABEL_ALPHABET, OriginPattern
 from fastcors._settings import CORSHandle, CORSSettings, new_settings, prepare
 
 COMPILED: bool = cython.compiled
@@ -35,9 +36,8 @@ _CONTENT_TYPE = cython.declare(tuple, (b"content-type", b"text/plain; charset=ut
 _VARY_ORIGIN = cython.declare(tuple, (b"vary", b"Origin"))
 _UNSET = cython.declare(object, object())
 # What may stand in a host label before a pattern's `.example.com`, besides the dots.
-_LABEL_BYTES = cython.declare(bytes, b"abcdefghijklmnopqrstuvwxyz0123456789-_.")
+_LABEL_BYTES = cython.declare(bytes, (LABEL_ALPHABET + ".").encode("ascii"))
 _WEBSOCKET_DENIAL_EXTENSION = "websocket.http.response"
-SHOWN_ORIGIN_CHARS = 120  # of an origin, in a log line
 # Response headers the simple-response step sets or merges.
 _CORS_RESPONSE_NAMES = cython.declare(
     frozenset,
@@ -195,18 +195,17 @@ def _ask_origin_func(func: object, origin: bytes) -> cython.bint:
     try:
         verdict = func(text)
     except Exception:
-        logger.error("allow_origin_func raised for the origin %r; refused", text[:SHOWN_ORIGIN_CHARS], exc_info=True)
+        logger.error("allow_origin_func raised for the origin %s; refused", show(text), exc_info=True)
         return False
     if verdict is True:
         return True
     if verdict is not False:
-        close = getattr(verdict, "close", None) if hasattr(verdict, "__await__") else None
-        if close is not None:
-            close()  # an un-awaited coroutine would warn later, far from here
+        if isinstance(verdict, Coroutine):
+            verdict.close()  # an un-awaited coroutine would warn later, far from here
         logger.error(
-            "allow_origin_func returned a %s for the origin %r, not True or False; refused",
+            "allow_origin_func returned a %s for the origin %s, not True or False; refused",
             type(verdict).__name__,
-            text[:SHOWN_ORIGIN_CHARS],
+            show(text),
         )
     return False
 

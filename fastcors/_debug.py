@@ -50,10 +50,10 @@ def denial_explainer(config: Config, level: int = logging.DEBUG) -> Explainer:
         reasons = []
         if failures & 1:
             hint = _near_miss(config, origin_text)
-            reasons.append(f"origin {_show(origin_text)} is not allowed (allowed: {allowed_origins}){hint}")
+            reasons.append(f"origin {show(origin_text)} is not allowed (allowed: {allowed_origins}){hint}")
         if failures & 2:
             reasons.append(
-                f"method {_show(_text(requested_method))} is not allowed (allowed: {allowed_methods}; "
+                f"method {show(_text(requested_method))} is not allowed (allowed: {allowed_methods}; "
                 "the comparison is case-sensitive)"
             )
         if failures & 4:
@@ -86,7 +86,7 @@ def _text(value: bytes | None) -> str:
     return str(value)
 
 
-def _show(text: str) -> str:
+def show(text: str) -> str:
     if len(text) > SHOWN_CHARS:
         return repr(text[:SHOWN_CHARS]) + f"... ({len(text)} characters)"
     return repr(text)
@@ -145,7 +145,7 @@ def _near_miss(config: Config, origin: str) -> str:
 def _refused_headers(config: Config, requested: str) -> list[str]:
     # Starlette's test: split on ",", lower-case, strip; an empty item is refused too.
     allowed = config.allowed_headers
-    refused = [_show(item.strip()) for item in requested.split(",") if item.lower().strip() not in allowed]
+    refused = [show(item.strip()) for item in requested.split(",") if item.lower().strip() not in allowed]
     if len(refused) > SHOWN_ITEMS:
         refused = [*refused[:SHOWN_ITEMS], f"and {len(refused) - SHOWN_ITEMS} more"]
     return refused

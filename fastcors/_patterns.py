@@ -17,7 +17,8 @@ from fastcors._errors import CORSConfigError
 
 # What a host label may hold once a browser has serialized the origin (letters lower-cased,
 # international names punycoded): letters, digits, hyphen, and the underscore some hosts use.
-LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+LABEL_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-_"
+LABEL_CHARS = frozenset(LABEL_ALPHABET)
 SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+.-")
 DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
 # Special-use and reserved names (RFC 6761, RFC 6762, RFC 8375, ICANN's .internal) that no
@@ -37,14 +38,19 @@ class OriginPattern(NamedTuple):
     port: bytes  # with `any_port` False: b"" (no port) or b":8080"
 
 
-def parse_patterns(patterns: Any, credentials: bool) -> tuple[OriginPattern, ...]:
-    """Validate `allow_origin_patterns`; CORSConfigError naming the first bad pattern and the fix."""
+def pattern_items(patterns: Any) -> Collection[Any]:
+    """`allow_origin_patterns` itself, once it is known to be a collection of patterns."""
     if isinstance(patterns, (str, bytes)) or not isinstance(patterns, Collection):
         raise CORSConfigError(
             f"allow_origin_patterns must be a list of patterns such as ['https://*.example.com'], "
             f"not {type(patterns).__name__} {patterns!r}"
         )
-    parsed = tuple(parse_pattern(pattern, credentials) for pattern in patterns)
+    return patterns
+
+
+def parse_patterns(patterns: Any, credentials: bool) -> tuple[OriginPattern, ...]:
+    """Validate `allow_origin_patterns`; CORSConfigError naming the first bad pattern and the fix."""
+    parsed = tuple(parse_pattern(pattern, credentials) for pattern in pattern_items(patterns))
     return tuple(dict.fromkeys(parsed))  # duplicates only cost time
 
 
@@ -80,7 +86,7 @@ def parse_pattern(pattern: Any, credentials: bool = False) -> OriginPattern:
         raise refuse("puts '*.' before an IP address, which has no subdomains")
     if "@" in authority:
         raise refuse("has user information ('@'), which an Origin header never carries")
-    host, port = _split_port(authority)
+    host, port = split_port(authority)
     any_port = port == "*"
     if port is not None and not any_port:
         if not port.isdigit() or port.startswith("0") or not 0 < int(port) <= 65535:
@@ -119,7 +125,7 @@ def parse_pattern(pattern: Any, credentials: bool = False) -> OriginPattern:
     )
 
 
-def _split_port(authority: str) -> tuple[str, str | None]:
+def split_port(authority: str) -> tuple[str, str | None]:
     if authority.startswith("["):  # an IPv6 literal: its colons are not a port separator
         end = authority.find("]")
         if end >= 0 and authority[end + 1 :].startswith(":"):
