@@ -147,6 +147,17 @@ def _many_headers() -> tuple[tuple[bytes, bytes], ...]:
     return tuple(headers)
 
 
+def _pattern_scenario(**fields: Any) -> Scenario:
+    """A scenario timing PATTERN (the "pattern" rows) against PATTERN_REGEX (every other row)."""
+    return Scenario(
+        config={**BASE_CONFIG, "allow_origin_regex": PATTERN_REGEX},
+        asgi_cors={**ASGI_CORS_BASE, "host_wildcards": [PATTERN]},
+        pattern_config={**BASE_CONFIG, "allow_origin_patterns": [PATTERN]},
+        probe_origins=PATTERN_PROBES,
+        **fields,
+    )
+
+
 SCENARIOS: list[Scenario] = [
     Scenario(
         name="no_origin",
@@ -227,36 +238,24 @@ SCENARIOS: list[Scenario] = [
     ),
     # fastcors' allow_origin_patterns against the equivalent allow_origin_regex (and Starlette
     # with that regex): the "fastcors" rows get the regex, the "pattern" rows the pattern.
-    Scenario(
+    _pattern_scenario(
         name="pattern_one_origin",
         title="origin allowed by pattern vs equivalent regex, same origin every call",
         method="GET",
         headers=(*BROWSER_HEADERS, (b"origin", REGEX_ORIGIN.encode())),
-        config={**BASE_CONFIG, "allow_origin_regex": PATTERN_REGEX},
-        asgi_cors={**ASGI_CORS_BASE, "host_wildcards": [PATTERN]},
-        pattern_config={**BASE_CONFIG, "allow_origin_patterns": [PATTERN]},
-        probe_origins=PATTERN_PROBES,
     ),
-    Scenario(
+    _pattern_scenario(
         name="pattern_4096_origins",
         title="origin allowed by pattern vs equivalent regex, a new origin every call (4,096 cycled)",
         method="GET",
         headers=(*BROWSER_HEADERS, (b"origin", TENANT_ORIGINS[0].encode())),
-        config={**BASE_CONFIG, "allow_origin_regex": PATTERN_REGEX},
-        asgi_cors={**ASGI_CORS_BASE, "host_wildcards": [PATTERN]},
-        pattern_config={**BASE_CONFIG, "allow_origin_patterns": [PATTERN]},
         cycle_origins=TENANT_ORIGINS,
-        probe_origins=PATTERN_PROBES,
     ),
-    Scenario(
+    _pattern_scenario(
         name="pattern_preflight",
         title="preflight allowed by pattern vs equivalent regex, same origin every call",
         method="OPTIONS",
         headers=_preflight_headers(REGEX_ORIGIN, b"POST", b"content-type,x-requested-with"),
-        config={**BASE_CONFIG, "allow_origin_regex": PATTERN_REGEX},
-        asgi_cors={**ASGI_CORS_BASE, "host_wildcards": [PATTERN]},
-        pattern_config={**BASE_CONFIG, "allow_origin_patterns": [PATTERN]},
-        probe_origins=PATTERN_PROBES,
         preflight=True,
     ),
 ]

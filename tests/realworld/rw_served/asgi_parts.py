@@ -1,4 +1,4 @@
-"""Pieces every bare ASGI app of these tests needs: lifespan handling and body reading."""
+"""Pieces every bare ASGI app of these tests needs: lifespan handling, body and header reading."""
 
 from __future__ import annotations
 
@@ -24,3 +24,11 @@ async def read_body(receive: Any) -> bytes:
         body += message.get("body", b"")
         if not message.get("more_body"):
             return body
+
+
+def request_header(scope: dict[str, Any], name: bytes) -> str | None:
+    """The first request header called `name` (lower-case bytes), decoded, or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None

@@ -18,7 +18,7 @@ import json
 import os
 from typing import Any
 
-from rw_served.asgi_parts import read_body, serve_lifespan
+from rw_served.asgi_parts import read_body, request_header, serve_lifespan
 
 MIDDLEWARE = os.environ.get("RW_MIDDLEWARE", "fastcors")
 PAGE_ORIGIN = os.environ.get("RW_PAGE_ORIGIN", "http://127.0.0.1:1")
@@ -73,15 +73,8 @@ for _name, (_pattern, _regex) in PATTERN_CONFIGS.items():
 REQUEST_LOG: list[dict[str, Any]] = []
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
 def _cookie(scope: dict[str, Any]) -> str:
-    for part in (_header(scope, b"cookie") or "").split(";"):
+    for part in (request_header(scope, b"cookie") or "").split(";"):
         key, _, value = part.strip().partition("=")
         if key == COOKIE_NAME:
             return value
@@ -134,7 +127,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         return
     config = path.split("/")[1]
     REQUEST_LOG.append(
-        {"method": scope["method"], "path": path, "origin": _header(scope, b"origin"), "cookie": _cookie(scope)}
+        {"method": scope["method"], "path": path, "origin": request_header(scope, b"origin"), "cookie": _cookie(scope)}
     )
     if config in PROTECTED:
         await PROTECTED[config](scope, receive, send)

@@ -24,7 +24,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from rw_served.asgi_parts import read_body, serve_lifespan
+from rw_served.asgi_parts import read_body, request_header, serve_lifespan
 from rw_served.settings import ALLOWED_ORIGIN
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 
@@ -37,19 +37,12 @@ CORS_OPTIONS: dict[str, Any] = {"allow_origins": [ALLOWED_ORIGIN], "allow_method
 HANDSHAKES: list[dict[str, Any]] = []
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
 async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Behind the middleware: logs the handshake, accepts it, echoes text until the client leaves."""
     entry = {
         "case": parse_qs(scope["query_string"].decode("latin-1")).get("case", [""])[0],
         "path": scope["path"],
-        "origin": _header(scope, b"origin"),
+        "origin": request_header(scope, b"origin"),
         "extensions": sorted(scope.get("extensions") or {}),
         "events": [],
     }
