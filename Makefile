@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup bench bench-quick test lint
+.PHONY: setup bench bench-quick test test-fast lint
 
-setup:
+# Install once; again only when what the install depends on changes (the stamp file is older).
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml setup.py fastcors/_core.py scripts/setup.sh
 	scripts/setup.sh "$(PYTHON)" "$(VENV)"
+	touch $@
 
 # The main job: fastcors head to head with Starlette's CORSMiddleware.
 bench: setup
@@ -19,6 +23,11 @@ bench-quick: setup
 test: setup
 	$(PY) -m ruff check fastcors tests bench
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no test ran"; exit 1; fi; exit $$rc
+
+# The everyday loop: in memory only (no server, browser, build or wrk), under a minute.
+test-fast: setup
+	$(PY) -m ruff check fastcors tests bench
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: setup
 	$(PY) -m ruff check fastcors tests bench

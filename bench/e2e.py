@@ -19,18 +19,16 @@ import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from statistics import median, quantiles
 from typing import Any
 
 from bench.e2e_app import ORIGIN, ROW_ENV
+from bench.launch import ServerError, ServerProcess, free_port, pinned
 from bench.progress import Progress
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,28 +62,12 @@ REQUESTS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-class ServerError(RuntimeError):
-    """A server did not start or answered wrongly."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def cpu_plan() -> tuple[set[int] | None, set[int] | None]:
     """(CPUs for the server, CPUs for wrk), or (None, None) when there are not two."""
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         return None, None
     return {cpus[0]}, {cpus[1]}
-
-
-def _pinned(cpus: set[int] | None) -> Any:
-    if cpus is None:
-        return None
-    return lambda: os.sched_setaffinity(0, cpus)
 
 
 def server_command(kind: str, port: int) -> list[str]:
@@ -119,50 +101,21 @@ def probe(port: int, workload: str, timeout: float = 2.0) -> tuple[int, dict[str
         conn.close()
 
 
-class Server:
+class Server(ServerProcess):
     """One server process serving bench.e2e_app for one row; a context manager."""
 
     def __init__(self, kind: str, row: str, cpus: set[int] | None) -> None:
-        self.kind, self.row, self.cpus = kind, row, cpus
-        self.port = free_port()
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__; outlives __init__)
-        self.proc: subprocess.Popen[bytes] | None = None
+        port = free_port()
+        env = {**os.environ, ROW_ENV: row, "PYTHONPATH": str(REPO)}
+        env.pop("FASTCORS_NO_EXTENSIONS", None)
+        super().__init__(server_command(kind, port), port, f"{kind} ({row})", env=env, cwd=REPO, cpus=cpus)
 
     def __enter__(self) -> Server:
-        env = {**os.environ, ROW_ENV: self.row, "PYTHONPATH": str(REPO)}
-        env.pop("FASTCORS_NO_EXTENSIONS", None)
-        self.proc = subprocess.Popen(
-            server_command(self.kind, self.port),
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: granian's workers stop with it
-            preexec_fn=_pinned(self.cpus),
-        )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
+        self.start(ready_path=PATH, timeout=30.0)
         return self
-
-    def _wait_ready(self, seconds: float = 30.0) -> None:
-        assert self.proc is not None
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise ServerError(f"{self.kind} ({self.row}) exited with {self.proc.returncode}:\n{self.output()}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                probe(self.port, "simple", timeout=1.0)
-                return
-            time.sleep(0.1)
-        raise ServerError(f"{self.kind} ({self.row}) not ready after {seconds:.0f}s:\n{self.output()}")
 
     def cpu_seconds(self) -> float | None:
         """CPU time (user + system) used so far by the server's processes, from /proc."""
-        assert self.proc is not None
         total = 0
         try:
             entries = list(Path("/proc").iterdir())
@@ -175,25 +128,9 @@ class Server:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except (OSError, IndexError):
                 continue  # gone meanwhile
-            if int(fields[2]) == self.proc.pid:  # the process group the server leads
+            if int(fields[2]) == self.pid:  # the process group the server leads
                 total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
         return total / os.sysconf("SC_CLK_TCK")
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-2000:]
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self.log.close()
 
 
 def _comparable(answer: tuple[int, dict[str, str], bytes]) -> tuple[int, dict[str, str], bytes]:
@@ -250,7 +187,7 @@ def run_wrk(port: int, script: Path, seconds: int, cpus: set[int] | None) -> dic
         "-s", str(script), f"http://127.0.0.1:{port}{PATH}",
     ]  # fmt: skip
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 30, preexec_fn=_pinned(cpus), check=False
+        command, capture_output=True, text=True, timeout=seconds + 30, preexec_fn=pinned(cpus), check=False
     )
     for line in done.stdout.splitlines():
         if line.startswith("FASTCORS_JSON "):

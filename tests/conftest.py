@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from types import ModuleType
 
 import pytest
+from asgi_harness import compiled_module
 
 from fastcors import _loader
-
-IN_CI = bool(os.environ.get("CI"))
-
-
-def _compiled_or_skip() -> ModuleType:
-    try:
-        return _loader.load_compiled()
-    except ImportError as exc:
-        if IN_CI:
-            pytest.fail(f"the compiled extension is required in CI: {exc}")
-        pytest.skip(f"compiled extension not built: {exc}")
 
 
 @pytest.fixture(params=["compiled", "python"], scope="session")
 def impl(request: pytest.FixtureRequest) -> ModuleType:
     if request.param == "compiled":
-        return _compiled_or_skip()
+        return compiled_module()
     return _loader.load_pure_python()
 
 

@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from asgi_harness import http_scope, run, run_sync
+from asgi_harness import IN_CI, http_scope, run, run_sync, simple_scope
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 
 import fastcors
@@ -36,7 +36,7 @@ def test_same_parameters_and_defaults_as_starlette(impl: ModuleType) -> None:
 
 def test_the_compiled_extension_is_used_in_ci() -> None:
     """CI must never silently test only the pure-Python path."""
-    if not os.environ.get("CI"):
+    if not IN_CI:
         pytest.skip("only enforced in CI (CI is not set)")
     assert fastcors.COMPILED is True
     assert _loader.load_compiled().COMPILED is True
@@ -82,7 +82,7 @@ def test_servers_see_an_asgi3_application(impl: ModuleType) -> None:
 
 
 def test_calling_dunder_call_explicitly_behaves_like_calling_the_instance(impl: ModuleType) -> None:
-    scope = http_scope(headers=[(b"origin", b"https://a.example")])
+    scope = simple_scope(b"https://a.example")
     direct = run(lambda app: impl.CORSMiddleware(app, allow_origins=["https://a.example"]), scope)
     via_attribute = run(lambda app: impl.CORSMiddleware(app, allow_origins=["https://a.example"]).__call__, scope)
     assert direct == via_attribute
@@ -137,7 +137,7 @@ def test_caches_keyed_by_request_data_stay_bounded(impl: ModuleType) -> None:
 def test_long_values_are_not_cached(impl: ModuleType) -> None:
     middleware = impl.CORSMiddleware(ok_app, allow_origin_regex=r"https://.*\.example\.com")
     long_origin = b"https://" + b"a" * 65536 + b".example.com"
-    outcome = run(lambda app: middleware, http_scope(headers=[(b"origin", long_origin)]))
+    outcome = run(lambda app: middleware, simple_scope(long_origin))
     assert (b"access-control-allow-origin", long_origin) in outcome.sent[0]["headers"]
     assert len(middleware.policy.regex_verdicts) == 0
 

@@ -13,8 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from asgi_harness import Outcome, http_scope, run
-from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
+from asgi_harness import Outcome, http_scope, run, same_as_starlette
 
 ALLOWED = "https://app.example.com"
 EXPLICIT = {
@@ -76,16 +75,6 @@ def scope_for(kind: str, origins: list[bytes], requested_headers: bytes | None =
             headers.append((b"access-control-request-headers", requested_headers))
         return http_scope("OPTIONS", headers)
     return http_scope("GET", headers)
-
-
-def same_as_starlette(impl: ModuleType, config: dict[str, Any], scope: dict[str, Any]) -> Outcome:
-    ours = run(lambda app: impl.CORSMiddleware(app, **config), scope)
-    theirs = run(lambda app: StarletteCORSMiddleware(app, **config), scope)
-    assert ours.error == theirs.error
-    assert ours.sent == theirs.sent
-    assert ours.app_scope == theirs.app_scope
-    assert ours.app_headers_after == theirs.app_headers_after
-    return ours
 
 
 def cors_headers(outcome: Outcome) -> dict[bytes, list[bytes]]:

@@ -10,7 +10,6 @@ import dataclasses
 import importlib.util
 import itertools
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -18,13 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asgi_harness import unavailable
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:  # `bench` is a top-level package of the repository, not installed
-    sys.path.insert(0, str(REPO))
-
-from bench import drive, e2e, rows  # noqa: E402
-from bench.scenarios import (  # noqa: E402
+from bench import drive, e2e, rows
+from bench.scenarios import (
     BASE_CONFIG,
     PATTERN,
     PATTERN_REGEX,
@@ -34,7 +30,7 @@ from bench.scenarios import (  # noqa: E402
     by_name,
 )
 
-IN_CI = bool(os.environ.get("CI"))
+REPO = Path(__file__).resolve().parent.parent
 # What each end-to-end server needs; a missing one is left out of the run (and reported).
 SERVER_MODULES = {"uvicorn": ("uvicorn", "uvloop", "httptools"), "granian": ("granian", "uvloop")}
 
@@ -45,12 +41,6 @@ def _installed(module: str) -> bool:
 
 def _available_servers() -> list[str]:
     return [kind for kind, modules in SERVER_MODULES.items() if all(map(_installed, modules))]
-
-
-def _missing(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +78,7 @@ def test_quick_run_writes_every_output(quick_run: tuple[Path, Any], results: dic
         assert results["machine"]["versions"][package] != "not installed"
     assert results["targets"], "targets are reported"
     if not _installed("matplotlib"):
-        _missing("matplotlib is not installed: no chart (pip install matplotlib)")
+        unavailable("matplotlib is not installed: no chart (pip install matplotlib)")
     assert (out / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -97,22 +87,22 @@ def test_micro_has_every_scenario_and_row(quick_run: tuple[Path, Any], results: 
     markdown = (quick_run[0] / "latest.md").read_text()
     scenarios = {s["name"]: s for s in results["micro"]["scenarios"]}
     assert list(scenarios) == [s.name for s in SCENARIOS]
-    unavailable = set()
+    not_run = set()
     for name, scenario in scenarios.items():
         assert list(scenario["rows"]) == rows.for_scenario(by_name(name))
         for row in rows.for_scenario(by_name(name)):
             assert f"| {name} | {rows.ROW_TITLES[row]} |" in markdown
             data = scenario["rows"][row]
             if data["status"] == "unavailable":  # not built / not installed here
-                unavailable.add(f"{row}: {data['reason']}")
+                not_run.add(f"{row}: {data['reason']}")
                 continue
             expected = "n/a" if row == "asgi-cors" and by_name(name).asgi_cors is None else "ok"
             assert data["status"] == expected, data
             if expected == "ok":
                 assert data["median_ns"] > 0
                 assert row == "bare" or "overhead_ns" in data
-    if unavailable:
-        _missing("; ".join(sorted(unavailable)))
+    if not_run:
+        unavailable("; ".join(sorted(not_run)))
 
 
 @pytest.mark.slow
@@ -132,7 +122,7 @@ def test_micro_reports_patterns_against_the_equivalent_regex(
         for row in rows.PATTERN_ROWS:
             data = scenarios[name]["rows"][row]
             if data["status"] == "unavailable":
-                _missing(f"{row}: {data['reason']}")
+                unavailable(f"{row}: {data['reason']}")
             assert data["status"] == "ok" and "ratio_vs_regex" in data, data
     for name in set(scenarios) - set(PATTERN_SCENARIOS):
         assert not set(rows.PATTERN_ROWS) & set(scenarios[name]["rows"])
@@ -149,7 +139,7 @@ def test_pattern_rows_are_checked_against_starlette_with_the_regex() -> None:
         try:
             rows.check(row, scenario, rows.build(row, scenario), reference)
         except rows.Unavailable as exc:  # compiled extension not built
-            _missing(str(exc))
+            unavailable(str(exc))
     # Any port as well: the timed origin has none, but a probe does.
     loose = dataclasses.replace(scenario, pattern_config={**BASE_CONFIG, "allow_origin_patterns": [PATTERN + ":*"]})
     with pytest.raises(rows.WrongAnswer, match="8443"):
@@ -171,7 +161,7 @@ def test_cycled_origins_miss_fastcors_regex_cache(row: str) -> None:
     try:
         asgi = rows.build(row, scenario)
     except rows.Unavailable as exc:
-        _missing(str(exc))
+        unavailable(str(exc))
     cache = asgi.policy.regex_verdicts
     cycle = itertools.cycle(zip(scopes, origins, strict=True))
     for _ in range(len(origins) + CACHE_ENTRIES + 1):  # once round, and on into the second
@@ -184,7 +174,7 @@ def test_cycled_origins_miss_fastcors_regex_cache(row: str) -> None:
 @pytest.mark.slow
 def test_e2e_has_every_server_workload_and_row(results: dict[str, Any]) -> None:
     if shutil.which("wrk") is None:
-        _missing("wrk is not installed (apt-get install wrk)")
+        unavailable("wrk is not installed (apt-get install wrk)")
     servers = results["e2e"]["servers"]
     assert list(servers) == _available_servers()
     for kind, workloads in servers.items():
@@ -197,7 +187,7 @@ def test_e2e_has_every_server_workload_and_row(results: dict[str, Any]) -> None:
                     assert data["server_cpu_us_per_request"] > 0, (kind, workload, row, data)
     missing = set(e2e.SERVERS) - set(servers)
     if missing:
-        _missing(f"servers not installed: {', '.join(sorted(missing))} (pip install fastcors[bench])")
+        unavailable(f"servers not installed: {', '.join(sorted(missing))} (pip install fastcors[bench])")
 
 
 @pytest.mark.slow

@@ -16,38 +16,26 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from asgi_harness import IN_CI, compiled_module, unavailable
+from fuzz_cases import CONFIGS, Case, RandomChooser, build_case
+from fuzz_compare import check_case, run_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastcors import _loader
 
 FUZZ_DIR = Path(__file__).resolve().parents[1] / "fuzz"
-sys.path.insert(0, str(FUZZ_DIR))
-
-from fuzz_cases import CONFIGS, Case, RandomChooser, build_case  # noqa: E402
-from fuzz_compare import check_case, run_case  # noqa: E402
-
-IN_CI = bool(os.environ.get("CI"))
 EXAMPLES = int(os.environ.get("FASTCORS_FUZZ_EXAMPLES", "400"))
 SEEDS = int(os.environ.get("FASTCORS_FUZZ_SEEDS", "300"))
 FUZZ_SECONDS = int(os.environ.get("FASTCORS_FUZZ_SECONDS", "60" if IN_CI else "15"))
 
 
-def skip_or_fail(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def compiled() -> ModuleType:
-    try:
-        module = _loader.load_compiled()
-    except ImportError as exc:
-        skip_or_fail(f"the compiled extension is needed to compare it with pure Python: {exc}")
+    module = compiled_module()
     source = Path(_loader.__file__).with_name("_core.py")
     if Path(module.__file__).stat().st_mtime < source.stat().st_mtime:
-        skip_or_fail("the compiled extension is older than _core.py: rebuild it (pip install -e .)")
+        unavailable("the compiled extension is older than _core.py: rebuild it (pip install -e .)")
     return module
 
 
@@ -152,7 +140,7 @@ def test_same_behaviour_on_regressions(compiled: ModuleType, pure: ModuleType, c
 @pytest.mark.slow
 def test_atheris_finds_no_crash_or_divergence(compiled: ModuleType, tmp_path: Path) -> None:
     if importlib.util.find_spec("atheris") is None:
-        skip_or_fail("atheris is not installed (pip install atheris)")
+        unavailable("atheris is not installed (pip install atheris)")
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     command = [

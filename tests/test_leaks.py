@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from asgi_harness import http_scope
+from asgi_harness import http_scope, preflight_scope, receive_nothing, run_sync
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 
 ALLOWED = b"https://app.example.com"
@@ -40,17 +40,6 @@ class SendError(OSError):
     pass
 
 
-def drive(awaitable: Any) -> None:
-    """Run a coroutine that never suspends; its exception propagates unchanged."""
-    steps = awaitable.__await__()
-    try:
-        steps.send(None)
-    except StopIteration:
-        return
-    steps.close()
-    raise RuntimeError("suspended")
-
-
 def make_app(messages: list[dict[str, Any]], error: BaseException | None) -> Callable[..., Any]:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         for message in messages:
@@ -62,11 +51,8 @@ def make_app(messages: list[dict[str, Any]], error: BaseException | None) -> Cal
 
 
 def call(middleware: Any, scope: dict[str, Any], send: Any) -> BaseException | None:
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
     try:
-        drive(middleware(scope, receive, send))
+        run_sync(middleware(scope, receive_nothing, send))
     except BaseException as exc:
         return exc
     return None
@@ -145,7 +131,7 @@ def test_preflight_send_exception_propagates(impl: ModuleType) -> None:
     async def send(message: dict[str, Any]) -> None:
         raise error
 
-    scope = http_scope("OPTIONS", [(b"origin", ALLOWED), (b"access-control-request-method", b"GET")])
+    scope = preflight_scope(ALLOWED, b"GET")
     assert call(impl.CORSMiddleware(make_app([], None), **CONFIG), scope, send) is error
 
 

@@ -17,12 +17,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from asgi_harness import Outcome, http_scope, run
+from asgi_harness import acao, http_scope, preflight_scope, run, simple_scope, through
 
 from fastcors import CORSConfigError
 
 ORIGIN = "https://tenant.example.net"
-ACAO = b"access-control-allow-origin"
+# With a cookie, Starlette echoes the origin even where allow_origins=["*"] would send "*".
+COOKIE = (b"cookie", b"a=1")
 
 
 class Recorder:
@@ -38,24 +39,6 @@ class Recorder:
         if self.answer is not None:
             return self.answer
         return origin in self.allowed
-
-
-def simple_scope(origin: bytes | None) -> dict[str, Any]:
-    return http_scope(headers=[] if origin is None else [(b"origin", origin), (b"cookie", b"a=1")])
-
-
-def preflight_scope(origin: bytes, method: bytes = b"GET") -> dict[str, Any]:
-    return http_scope("OPTIONS", [(b"origin", origin), (b"access-control-request-method", method)])
-
-
-def through(impl: ModuleType, config: dict[str, Any], scope: dict[str, Any], responses: Any = None) -> Outcome:
-    outcome = run(lambda app: impl.CORSMiddleware(app, **config), scope, responses)
-    assert outcome.error is None
-    return outcome
-
-
-def acao(outcome: Outcome) -> list[bytes]:
-    return [value for name, value in outcome.sent[0]["headers"] if name == ACAO]
 
 
 EXTRAS: list[dict[str, Any]] = [
@@ -80,10 +63,10 @@ def test_true_allows_exactly_as_a_listed_origin(impl: ModuleType, extras: dict[s
     by_func = {"allow_origins": ["https://listed.example"], "allow_origin_func": func, **extras}
     by_list = {"allow_origins": ["https://listed.example", ORIGIN], **extras}
     raw = ORIGIN.encode()
-    for scope in (simple_scope(raw), preflight_scope(raw), preflight_scope(raw, b"PUT")):
+    for scope in (simple_scope(raw, COOKIE), preflight_scope(raw), preflight_scope(raw, b"PUT")):
         assert through(impl, by_func, scope, APP_RESPONSE) == through(impl, by_list, scope, APP_RESPONSE)
     assert func.calls == [ORIGIN, ORIGIN, ORIGIN]
-    assert acao(through(impl, by_func, simple_scope(raw), APP_RESPONSE)) == [raw]
+    assert acao(through(impl, by_func, simple_scope(raw, COOKIE), APP_RESPONSE)) == [raw]
     assert through(impl, by_func, preflight_scope(raw), APP_RESPONSE).sent[0]["status"] == 200
 
 
@@ -93,10 +76,10 @@ def test_false_refuses_exactly_as_an_unlisted_origin(impl: ModuleType, extras: d
     by_func = {"allow_origins": ["https://listed.example"], "allow_origin_func": func, **extras}
     without = {"allow_origins": ["https://listed.example"], **extras}
     raw = ORIGIN.encode()
-    for scope in (simple_scope(raw), preflight_scope(raw)):
+    for scope in (simple_scope(raw, COOKIE), preflight_scope(raw)):
         assert through(impl, by_func, scope, APP_RESPONSE) == through(impl, without, scope, APP_RESPONSE)
     assert func.calls == [ORIGIN, ORIGIN]
-    assert acao(through(impl, by_func, simple_scope(raw), APP_RESPONSE)) == []
+    assert acao(through(impl, by_func, simple_scope(raw, COOKIE), APP_RESPONSE)) == []
     refused = through(impl, by_func, preflight_scope(raw), APP_RESPONSE)
     assert refused.sent[0]["status"] == 400
     assert refused.sent[1]["body"] == b"Disallowed CORS origin"
@@ -106,7 +89,7 @@ def test_func_alone_decides_per_origin(impl: ModuleType) -> None:
     func = Recorder(allowed=("https://a.example", "https://b.example"))
     config = {"allow_origin_func": func}
     for origin, allowed in [(b"https://a.example", True), (b"https://c.example", False), (b"https://b.example", True)]:
-        assert acao(through(impl, config, simple_scope(origin))) == ([origin] if allowed else [])
+        assert acao(through(impl, config, simple_scope(origin, COOKIE))) == ([origin] if allowed else [])
         assert through(impl, config, preflight_scope(origin)).sent[0]["status"] == (200 if allowed else 400)
     assert func.calls == [o for o in ["https://a.example", "https://c.example", "https://b.example"] for _ in "12"]
 
@@ -123,7 +106,7 @@ def test_func_is_asked_on_every_request_not_cached(impl: ModuleType) -> None:
     middleware = impl.CORSMiddleware(None, allow_origin_func=func)
     verdicts = []
     for _ in answers:
-        outcome = run(lambda app: _with_app(middleware, app), simple_scope(ORIGIN.encode()))
+        outcome = run(lambda app: _with_app(middleware, app), simple_scope(ORIGIN.encode(), COOKIE))
         verdicts.append(acao(outcome) == [ORIGIN.encode()])
     assert verdicts == answers
     assert calls == [ORIGIN] * 3
@@ -144,7 +127,7 @@ def test_func_is_asked_on_every_request_not_cached(impl: ModuleType) -> None:
 @pytest.mark.parametrize("kind", ["simple", "preflight"])
 def test_not_asked_when_a_static_rule_allows(impl: ModuleType, static: dict[str, Any], origin: str, kind: str) -> None:
     func = Recorder(answer=False)  # would refuse, if it were asked
-    scope = simple_scope(origin.encode()) if kind == "simple" else preflight_scope(origin.encode())
+    scope = simple_scope(origin.encode(), COOKIE) if kind == "simple" else preflight_scope(origin.encode())
     outcome = through(impl, {**static, "allow_origin_func": func}, scope)
     assert func.calls == []
     assert acao(outcome) == [origin.encode()]
@@ -155,7 +138,7 @@ def test_not_asked_when_a_static_rule_allows(impl: ModuleType, static: dict[str,
 def test_never_asked_with_wildcard_origins(impl: ModuleType, credentials: bool, kind: str) -> None:
     func = Recorder(answer=False)
     origin = b"https://anyone.example"
-    scope = simple_scope(origin) if kind == "simple" else preflight_scope(origin)
+    scope = simple_scope(origin, COOKIE) if kind == "simple" else preflight_scope(origin)
     outcome = through(
         impl, {"allow_origins": ["*"], "allow_credentials": credentials, "allow_origin_func": func}, scope
     )
@@ -172,17 +155,17 @@ def test_asked_after_static_rules_refuse(impl: ModuleType) -> None:
         "allow_origin_func": func,
     }
     for origin in (b"https://listed.example", b"https://regex.example", b"https://a.pattern.example"):
-        through(impl, config, simple_scope(origin))
+        through(impl, config, simple_scope(origin, COOKIE))
         through(impl, config, preflight_scope(origin))
     assert func.calls == []
-    through(impl, config, simple_scope(b"https://pattern.example"))
+    through(impl, config, simple_scope(b"https://pattern.example", COOKIE))
     through(impl, config, preflight_scope(b"https://evil.example"))
     assert func.calls == ["https://pattern.example", "https://evil.example"]
 
 
 def test_not_asked_without_an_origin(impl: ModuleType) -> None:
     func = Recorder(answer=True)
-    outcome = through(impl, {"allow_origin_func": func}, simple_scope(None))
+    outcome = through(impl, {"allow_origin_func": func}, simple_scope(None, COOKIE))
     assert func.calls == []
     assert outcome.sent[0]["headers"] == [(b"vary", b"Origin")]
     # OPTIONS without Origin is no preflight: it reaches the app, nothing asked either.
@@ -206,7 +189,7 @@ def test_not_asked_without_an_origin(impl: ModuleType) -> None:
 )
 def test_receives_the_origin_as_str(impl: ModuleType, raw: bytes, text: str) -> None:
     func = Recorder(allowed=(text,))
-    outcome = through(impl, {"allow_origin_func": func}, simple_scope(raw))
+    outcome = through(impl, {"allow_origin_func": func}, simple_scope(raw, COOKIE))
     assert func.calls == [text]
     assert all(type(call) is str for call in func.calls)
     assert acao(outcome) == [raw]  # reflected byte for byte
@@ -221,7 +204,7 @@ def test_asked_once_per_simple_request_even_with_a_streamed_body(impl: ModuleTyp
             {"type": "http.response.body", "body": b"b", "more_body": False},
         ]
     ]
-    outcome = through(impl, {"allow_origin_func": func}, simple_scope(ORIGIN.encode()), response)
+    outcome = through(impl, {"allow_origin_func": func}, simple_scope(ORIGIN.encode(), COOKIE), response)
     assert func.calls == [ORIGIN]
     assert [m["type"] for m in outcome.sent] == ["http.response.start", "http.response.body", "http.response.body"]
 
@@ -240,7 +223,7 @@ def raising(origin: str) -> bool:
 @pytest.mark.parametrize("kind", ["simple", "preflight"])
 def test_an_exception_refuses_and_is_logged(impl: ModuleType, kind: str, caplog: pytest.LogCaptureFixture) -> None:
     raw = ORIGIN.encode()
-    scope = simple_scope(raw) if kind == "simple" else preflight_scope(raw)
+    scope = simple_scope(raw, COOKIE) if kind == "simple" else preflight_scope(raw)
     config = {"allow_origins": ["https://listed.example"], "allow_credentials": True, "allow_origin_func": raising}
     with caplog.at_level(logging.WARNING, logger="fastcors"):
         outcome = through(impl, config, scope, APP_RESPONSE)
@@ -269,7 +252,9 @@ def test_an_exception_is_not_remembered(impl: ModuleType) -> None:
         return True
 
     middleware = impl.CORSMiddleware(None, allow_origin_func=flaky)
-    results = [acao(run(lambda app: _with_app(middleware, app), simple_scope(ORIGIN.encode()))) for _ in range(2)]
+    results = [
+        acao(run(lambda app: _with_app(middleware, app), simple_scope(ORIGIN.encode(), COOKIE))) for _ in range(2)
+    ]
     assert results == [[], [ORIGIN.encode()]]
 
 
@@ -284,7 +269,7 @@ def test_an_answer_that_is_not_a_bool_refuses_and_is_logged(
     impl: ModuleType, answer: Any, kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     raw = ORIGIN.encode()
-    scope = simple_scope(raw) if kind == "simple" else preflight_scope(raw)
+    scope = simple_scope(raw, COOKIE) if kind == "simple" else preflight_scope(raw)
     with caplog.at_level(logging.WARNING, logger="fastcors"):
         outcome = through(impl, {"allow_origin_func": lambda origin: answer}, scope)
     assert acao(outcome) == []
@@ -312,7 +297,7 @@ def test_a_plain_function_returning_a_coroutine_refuses_and_closes_it(
 
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING, logger="fastcors"):
         warnings.simplefilter("always")
-        outcome = through(impl, {"allow_origin_func": func}, simple_scope(ORIGIN.encode()))
+        outcome = through(impl, {"allow_origin_func": func}, simple_scope(ORIGIN.encode(), COOKIE))
         del made[:]
         gc.collect()
     assert acao(outcome) == []
@@ -323,7 +308,7 @@ def test_a_plain_function_returning_a_coroutine_refuses_and_closes_it(
 def test_the_error_log_cannot_be_forged_by_the_origin(impl: ModuleType, caplog: pytest.LogCaptureFixture) -> None:
     forged = b"https://evil.example\r\nERROR fastcors: forged line" + b"x" * 5000
     with caplog.at_level(logging.WARNING, logger="fastcors"):
-        through(impl, {"allow_origin_func": lambda origin: None}, simple_scope(forged))
+        through(impl, {"allow_origin_func": lambda origin: None}, simple_scope(forged, COOKIE))
     (record,) = [r for r in caplog.records if r.name == "fastcors"]
     message = record.getMessage()
     assert "\r" not in message and "\n" not in message
@@ -367,9 +352,9 @@ def test_non_callables_are_refused(impl: ModuleType, func: Any) -> None:
     "func", [SyncCallable(), functools.partial(lambda suffix, origin: origin.endswith(suffix), ".net")]
 )
 def test_sync_callables_are_accepted(impl: ModuleType, func: Any) -> None:
-    outcome = through(impl, {"allow_origin_func": func}, simple_scope(ORIGIN.encode()))
+    outcome = through(impl, {"allow_origin_func": func}, simple_scope(ORIGIN.encode(), COOKIE))
     assert acao(outcome) == [ORIGIN.encode()]
-    outcome = through(impl, {"allow_origin_func": func}, simple_scope(b"https://evil.example"))
+    outcome = through(impl, {"allow_origin_func": func}, simple_scope(b"https://evil.example", COOKIE))
     assert acao(outcome) == []
 
 
@@ -380,7 +365,7 @@ def test_debug_explanation_names_the_func(impl: ModuleType, caplog: pytest.LogCa
     config = {"allow_origins": ["https://listed.example"], "allow_origin_func": Recorder(allowed=()), "debug": True}
     with caplog.at_level(logging.WARNING, logger="fastcors"):
         through(impl, config, preflight_scope(b"https://evil.example"))
-        through(impl, config, simple_scope(ORIGIN.encode().replace(b"tenant", b"other")))
+        through(impl, config, simple_scope(ORIGIN.encode().replace(b"tenant", b"other"), COOKIE))
     messages = [r.getMessage() for r in caplog.records if r.name == "fastcors"]
     assert len(messages) == 2
     assert messages[0].startswith("CORS: preflight refused (400 Disallowed CORS origin)")
@@ -394,5 +379,5 @@ def test_debug_says_nothing_when_the_func_allows(impl: ModuleType, caplog: pytes
     config = {"allow_origin_func": Recorder(), "debug": True}
     with caplog.at_level(logging.DEBUG, logger="fastcors"):
         through(impl, config, preflight_scope(ORIGIN.encode()))
-        through(impl, config, simple_scope(ORIGIN.encode()))
+        through(impl, config, simple_scope(ORIGIN.encode(), COOKIE))
     assert [r for r in caplog.records if r.name == "fastcors"] == []

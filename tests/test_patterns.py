@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from asgi_harness import Outcome, http_scope, run
+from asgi_harness import ACAO, VARY_ORIGIN, Outcome, http_scope, preflight_scope, run, simple_scope
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
@@ -26,20 +26,17 @@ from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 from fastcors import CORSConfigError, check_config
 
 PATTERNS = ["https://*.example.com", "http://localhost:*", "https://*.example.com:*"]
-ACAO = b"access-control-allow-origin"
-VARY_ORIGIN = (b"vary", b"Origin")
 
 
 def simple(impl: ModuleType, config: dict[str, Any], origin: bytes, responses: Any = None) -> Outcome:
-    outcome = run(lambda app: impl.CORSMiddleware(app, **config), http_scope(headers=[(b"origin", origin)]), responses)
+    outcome = run(lambda app: impl.CORSMiddleware(app, **config), simple_scope(origin), responses)
     assert outcome.error is None
     assert outcome.app_scope is not None  # a simple request always reaches the app
     return outcome
 
 
 def preflight(impl: ModuleType, config: dict[str, Any], origin: bytes, method: bytes = b"GET") -> Outcome:
-    scope = http_scope("OPTIONS", [(b"origin", origin), (b"access-control-request-method", method)])
-    outcome = run(lambda app: impl.CORSMiddleware(app, **config), scope)
+    outcome = run(lambda app: impl.CORSMiddleware(app, **config), preflight_scope(origin, method))
     assert outcome.error is None
     assert outcome.app_scope is None  # a preflight is answered by the middleware
     return outcome
@@ -313,7 +310,7 @@ def test_many_origins_through_one_middleware_keep_their_verdicts(impl: ModuleTyp
     middleware = impl.CORSMiddleware(app, allow_origin_patterns=PATTERNS)
     for _ in range(3):
         for origin in ALLOWED + REFUSED:
-            outcome = run(lambda _app: middleware, http_scope(headers=[(b"origin", origin)]))
+            outcome = run(lambda _app: middleware, simple_scope(origin))
             verdicts[origin] = header_values(outcome, ACAO) == [origin]
     assert all(verdicts[origin] for origin in ALLOWED)
     assert not any(verdicts[origin] for origin in REFUSED)
@@ -588,10 +585,10 @@ STARLETTE_CONFIGS = [
 ]
 REQUESTS = [
     http_scope(),
-    http_scope(headers=[(b"origin", b"https://a.example")]),
-    http_scope(headers=[(b"origin", b"https://b.example.com")]),
-    http_scope(headers=[(b"origin", b"https://evil.example")]),
-    http_scope("OPTIONS", [(b"origin", b"https://a.example"), (b"access-control-request-method", b"GET")]),
+    simple_scope(b"https://a.example"),
+    simple_scope(b"https://b.example.com"),
+    simple_scope(b"https://evil.example"),
+    preflight_scope(b"https://a.example", b"GET"),
     http_scope(
         "OPTIONS",
         [
@@ -600,7 +597,7 @@ REQUESTS = [
             (b"access-control-request-headers", b"x-a, x-b"),
         ],
     ),
-    http_scope("OPTIONS", [(b"origin", b"https://evil.example"), (b"access-control-request-method", b"GET")]),
+    preflight_scope(b"https://evil.example", b"GET"),
     http_scope("OPTIONS", [(b"origin", b"https://a.example")]),  # no request method: not a preflight
 ]
 
@@ -799,12 +796,12 @@ def test_verdicts_match_a_reference_translation(impl: ModuleType, specs: list[Pa
     for origin in origins:
         expected = any(reference_allows(spec, origin) for spec in specs)
         raw = origin.encode("latin-1")
-        simple_outcome = run(lambda _: middleware, http_scope(headers=[(b"origin", raw)]))
+        simple_outcome = run(lambda _: middleware, simple_scope(raw))
         assert simple_outcome.sent[0]["headers"] == ([(ACAO, raw)] if expected else []) + [VARY_ORIGIN], (
             config,
             origin,
         )
-        scope = http_scope("OPTIONS", [(b"origin", raw), (b"access-control-request-method", b"GET")])
+        scope = preflight_scope(raw, b"GET")
         preflight_outcome = run(lambda _: middleware, scope)
         assert preflight_outcome.sent[0]["status"] == (200 if expected else 400), (config, origin)
         assert header_values(preflight_outcome, ACAO) == ([raw] if expected else []), (config, origin)

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_harness import http_scope, run_sync
+from asgi_harness import ACAO, VARY_ORIGIN, acao, preflight_scope, receive_nothing, run_sync, simple_scope
 from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -35,17 +35,11 @@ from fastcors import CORSConfigError, CORSHandle, CORSSettings
 
 A = "https://a.example"
 B = "https://b.example"
-ACAO = b"access-control-allow-origin"
-VARY_ORIGIN = (b"vary", b"Origin")
 
 
 async def ok_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"ok"})
-
-
-async def receive_nothing() -> dict[str, Any]:
-    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 def call(middleware: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
@@ -59,23 +53,18 @@ def call(middleware: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
     return sent
 
 
-def simple(origin: str, path: str = "/") -> dict[str, Any]:
-    return http_scope(headers=[(b"origin", origin.encode())], path=path)
-
-
-def preflight(origin: str, method: str = "GET") -> dict[str, Any]:
-    return http_scope("OPTIONS", [(b"origin", origin.encode()), (b"access-control-request-method", method.encode())])
-
-
-def acao(sent: list[dict[str, Any]]) -> list[bytes]:
-    return [value for name, value in sent[0]["headers"] if name == ACAO]
-
-
 def status(sent: list[dict[str, Any]]) -> int:
     return sent[0]["status"]
 
 
-REQUESTS = [simple(A), simple(B), simple("https://x.a.example"), preflight(A), preflight(B), preflight(A, "PUT")]
+REQUESTS = [
+    simple_scope(A),
+    simple_scope(B),
+    simple_scope("https://x.a.example"),
+    preflight_scope(A),
+    preflight_scope(B),
+    preflight_scope(A, "PUT"),
+]
 
 
 def answers(middleware: Any) -> list[list[dict[str, Any]]]:
@@ -121,7 +110,7 @@ def test_settings_are_frozen(impl: ModuleType) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         middleware.settings.allow_origins = [B]  # type: ignore[misc]
     assert middleware.settings.allow_origins == [A]
-    assert acao(call(middleware, simple(A))) == [A.encode()]
+    assert acao(call(middleware, simple_scope(A))) == [A.encode()]
 
 
 def test_settings_defaults_are_the_constructors(impl: ModuleType) -> None:
@@ -137,14 +126,14 @@ def test_settings_defaults_are_the_constructors(impl: ModuleType) -> None:
 
 def test_reconfigure_with_keywords_replaces_the_whole_configuration(impl: ModuleType) -> None:
     middleware = impl.CORSMiddleware(ok_app, allow_origins=[A], allow_methods=["GET", "PUT"], allow_credentials=True)
-    assert status(call(middleware, preflight(A, "PUT"))) == 200
+    assert status(call(middleware, preflight_scope(A, "PUT"))) == 200
     middleware.reconfigure(allow_origins=[B])
     # Arguments left out take their defaults, as in the constructor: PUT and credentials are gone.
     assert middleware.settings == CORSSettings(allow_origins=[B])
-    assert acao(call(middleware, simple(A))) == []
-    assert call(middleware, simple(B))[0]["headers"] == [(ACAO, B.encode()), VARY_ORIGIN]
-    assert status(call(middleware, preflight(B))) == 200
-    refused = call(middleware, preflight(B, "PUT"))
+    assert acao(call(middleware, simple_scope(A))) == []
+    assert call(middleware, simple_scope(B))[0]["headers"] == [(ACAO, B.encode()), VARY_ORIGIN]
+    assert status(call(middleware, preflight_scope(B))) == 200
+    refused = call(middleware, preflight_scope(B, "PUT"))
     assert (status(refused), refused[1]["body"]) == (400, b"Disallowed CORS method")
 
 
@@ -154,13 +143,13 @@ def test_reconfigure_from_settings_changes_only_what_is_given(impl: ModuleType) 
     middleware.reconfigure(middleware.settings, allow_origins=[B])
     assert middleware.settings == dataclasses.replace(before, allow_origins=[B])
     assert before.allow_origins == [A]  # the old settings value is untouched
-    assert acao(call(middleware, simple(A))) == []
-    assert call(middleware, simple(B))[0]["headers"] == [
+    assert acao(call(middleware, simple_scope(A))) == []
+    assert call(middleware, simple_scope(B))[0]["headers"] == [
         (b"access-control-allow-credentials", b"true"),
         (ACAO, B.encode()),
         VARY_ORIGIN,
     ]
-    assert status(call(middleware, preflight(B, "PUT"))) == 200
+    assert status(call(middleware, preflight_scope(B, "PUT"))) == 200
 
 
 def test_reconfigure_with_a_settings_value_alone(impl: ModuleType) -> None:
@@ -168,8 +157,8 @@ def test_reconfigure_with_a_settings_value_alone(impl: ModuleType) -> None:
     wanted = CORSSettings(allow_origins=[B], allow_methods=["PUT"])
     middleware.reconfigure(wanted)
     assert middleware.settings == wanted
-    assert status(call(middleware, preflight(B, "PUT"))) == 200
-    assert status(call(middleware, preflight(A, "PUT"))) == 400
+    assert status(call(middleware, preflight_scope(B, "PUT"))) == 200
+    assert status(call(middleware, preflight_scope(A, "PUT"))) == 400
 
 
 CONFIGS: list[dict[str, Any]] = [
@@ -202,7 +191,7 @@ def test_reconfigure_back_to_defaults_is_starlette_again(impl: ModuleType) -> No
     )
     middleware.reconfigure(allow_origins=[A])
     assert answers(middleware) == answers(StarletteCORSMiddleware(ok_app, allow_origins=[A]))
-    assert acao(call(middleware, simple(B))) == []  # neither the pattern nor the func is left
+    assert acao(call(middleware, simple_scope(B))) == []  # neither the pattern nor the func is left
 
 
 async def async_func(origin: str) -> bool:
@@ -249,8 +238,8 @@ def test_a_refused_configuration_leaves_the_old_one_in_force(
             middleware.reconfigure(**arguments)
     assert middleware.settings is settings
     assert answers(middleware) == before
-    assert acao(call(middleware, simple("https://x.old.example"))) == [b"https://x.old.example"]
-    assert acao(call(middleware, simple(A))) == [A.encode()]
+    assert acao(call(middleware, simple_scope("https://x.old.example"))) == [b"https://x.old.example"]
+    assert acao(call(middleware, simple_scope(A))) == [A.encode()]
 
 
 def test_reconfigure_reports_problems_like_the_constructor(impl: ModuleType, caplog: pytest.LogCaptureFixture) -> None:
@@ -266,27 +255,27 @@ def test_reconfigure_reports_problems_like_the_constructor(impl: ModuleType, cap
 def test_reconfigure_can_switch_debug_on_and_off(impl: ModuleType, caplog: pytest.LogCaptureFixture) -> None:
     middleware = impl.CORSMiddleware(ok_app, allow_origins=[A])
     with caplog.at_level(logging.WARNING, logger="fastcors"):
-        call(middleware, simple(B))
+        call(middleware, simple_scope(B))
         assert caplog.records == []
         middleware.reconfigure(middleware.settings, debug=True)
-        call(middleware, simple(B))
+        call(middleware, simple_scope(B))
         assert len(caplog.records) == 1
         assert "origin 'https://b.example' is not allowed" in caplog.records[0].getMessage()
         middleware.reconfigure(middleware.settings, debug=False)
-        call(middleware, simple(B))
+        call(middleware, simple_scope(B))
         assert len(caplog.records) == 1
 
 
 def test_reconfigure_switches_on_the_new_features(impl: ModuleType) -> None:
     middleware = impl.CORSMiddleware(ok_app, allow_origins=[A])
-    assert acao(call(middleware, simple("https://x.tenant.example"))) == []
+    assert acao(call(middleware, simple_scope("https://x.tenant.example"))) == []
     middleware.reconfigure(
         allow_origin_patterns=["https://*.tenant.example"],
         allow_origin_func=lambda origin: origin == B,
     )
-    assert acao(call(middleware, simple("https://x.tenant.example"))) == [b"https://x.tenant.example"]
-    assert acao(call(middleware, simple(B))) == [B.encode()]
-    assert acao(call(middleware, simple(A))) == []
+    assert acao(call(middleware, simple_scope("https://x.tenant.example"))) == [b"https://x.tenant.example"]
+    assert acao(call(middleware, simple_scope(B))) == [B.encode()]
+    assert acao(call(middleware, simple_scope(A))) == []
 
 
 # ---------------------------------------------------------------------------- requests in flight
@@ -324,12 +313,15 @@ def test_a_request_in_flight_finishes_under_the_old_configuration(impl: ModuleTy
     async def main() -> dict[str, list[dict[str, Any]]]:
         app = SlowApp()
         middleware = impl.CORSMiddleware(app, allow_origins=[A], allow_credentials=True, expose_headers=["X-Old"])
-        slow_a = asyncio.create_task(call_async(middleware, simple(A, "/slow-a")))
-        slow_b = asyncio.create_task(call_async(middleware, simple(B, "/slow-b")))
+        slow_a = asyncio.create_task(call_async(middleware, simple_scope(A, path="/slow-a")))
+        slow_b = asyncio.create_task(call_async(middleware, simple_scope(B, path="/slow-b")))
         await app.entered_event("/slow-a").wait()
         await app.entered_event("/slow-b").wait()
         middleware.reconfigure(allow_origins=[B], expose_headers=["X-New"])
-        results = {"new_a": await call_async(middleware, simple(A)), "new_b": await call_async(middleware, simple(B))}
+        results = {
+            "new_a": await call_async(middleware, simple_scope(A)),
+            "new_b": await call_async(middleware, simple_scope(B)),
+        }
         assert not slow_a.done() and not slow_b.done()  # they really were in flight
         app.release.set()
         results["old_a"] = await slow_a
@@ -363,10 +355,10 @@ def test_a_request_in_flight_asks_the_old_func(impl: ModuleType) -> None:
     async def main() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         app = SlowApp()
         middleware = impl.CORSMiddleware(app, allow_origin_func=old_func)
-        slow = asyncio.create_task(call_async(middleware, simple(A, "/slow")))
+        slow = asyncio.create_task(call_async(middleware, simple_scope(A, path="/slow")))
         await app.entered_event("/slow").wait()
         middleware.reconfigure(allow_origin_func=new_func)
-        fresh = await call_async(middleware, simple(A))
+        fresh = await call_async(middleware, simple_scope(A))
         app.release.set()
         return await slow, fresh
 
@@ -380,7 +372,7 @@ def test_a_request_in_flight_asks_the_old_func(impl: ModuleType) -> None:
 def test_reconfigure_from_other_threads_never_mixes_two_configurations(impl: ModuleType) -> None:
     one = {"allow_origins": [A], "allow_credentials": True, "expose_headers": ["X-One"], "allow_methods": ["PUT"]}
     two = {"allow_origins": [B], "expose_headers": ["X-Two"], "max_age": 1}
-    scopes = [simple(A), simple(B), preflight(A, "PUT"), preflight(B, "PUT")]
+    scopes = [simple_scope(A), simple_scope(B), preflight_scope(A, "PUT"), preflight_scope(B, "PUT")]
 
     def fresh(scope: dict[str, Any]) -> dict[str, Any]:
         return dict(scope, headers=list(scope["headers"]))
@@ -431,10 +423,10 @@ def test_handle_reconfigures_every_middleware_built_with_it(impl: ModuleType) ->
     assert handle.settings == CORSSettings(allow_origins=[B])
     for middleware in (first, second):
         assert middleware.settings == CORSSettings(allow_origins=[B])
-        assert call(middleware, simple(B))[0]["headers"] == [(ACAO, B.encode()), VARY_ORIGIN]
-        assert acao(call(middleware, simple(A))) == []
+        assert call(middleware, simple_scope(B))[0]["headers"] == [(ACAO, B.encode()), VARY_ORIGIN]
+        assert acao(call(middleware, simple_scope(A))) == []
     assert other.settings == CORSSettings(allow_origins=[A])
-    assert acao(call(other, simple(A))) == [A.encode()]
+    assert acao(call(other, simple_scope(A))) == [A.encode()]
 
 
 def test_handle_reconfigure_from_its_settings(impl: ModuleType) -> None:
@@ -443,8 +435,8 @@ def test_handle_reconfigure_from_its_settings(impl: ModuleType) -> None:
     handle.reconfigure(allow_origins=[A], allow_methods=["PUT"])
     handle.reconfigure(handle.settings, allow_origins=[B])
     assert middleware.settings == CORSSettings(allow_origins=[B], allow_methods=["PUT"])
-    assert status(call(middleware, preflight(B, "PUT"))) == 200
-    assert status(call(middleware, preflight(A, "PUT"))) == 400
+    assert status(call(middleware, preflight_scope(B, "PUT"))) == 200
+    assert status(call(middleware, preflight_scope(A, "PUT"))) == 400
 
 
 def test_a_middleware_built_after_the_handle_was_reconfigured_starts_with_its_settings(impl: ModuleType) -> None:
@@ -452,14 +444,14 @@ def test_a_middleware_built_after_the_handle_was_reconfigured_starts_with_its_se
     handle.reconfigure(allow_origins=[B], allow_credentials=True)
     late = impl.CORSMiddleware(ok_app, allow_origins=[A], handle=handle)
     assert late.settings == handle.settings
-    assert acao(call(late, simple(A))) == []
-    assert call(late, simple(B))[0]["headers"] == [
+    assert acao(call(late, simple_scope(A))) == []
+    assert call(late, simple_scope(B))[0]["headers"] == [
         (b"access-control-allow-credentials", b"true"),
         (ACAO, B.encode()),
         VARY_ORIGIN,
     ]
     handle.reconfigure(allow_origins=[A])  # and it follows later changes too
-    assert acao(call(late, simple(A))) == [A.encode()]
+    assert acao(call(late, simple_scope(A))) == [A.encode()]
 
 
 def test_a_refused_handle_configuration_changes_nothing(impl: ModuleType) -> None:
@@ -480,8 +472,8 @@ def test_a_refused_handle_configuration_changes_nothing(impl: ModuleType) -> Non
     assert handle.settings is good
     for middleware in (first, late, impl.CORSMiddleware(ok_app, handle=handle)):
         assert middleware.settings is good
-        assert acao(call(middleware, simple(B))) == [B.encode()]
-        assert acao(call(middleware, simple(A))) == []
+        assert acao(call(middleware, simple_scope(B))) == [B.encode()]
+        assert acao(call(middleware, simple_scope(A))) == []
 
 
 @pytest.mark.parametrize("handle", [object(), "handle", CORSSettings(), CORSHandle], ids=repr)
@@ -515,7 +507,7 @@ def test_a_middleware_built_during_a_handle_reconfigure_gets_the_new_settings(im
     middleware = impl.CORSMiddleware(ok_app, allow_origins=[A], handle=handle)
     assert handle.settings is not None and handle.settings.allow_origins == [B]
     assert middleware.settings.allow_origins == [B]
-    assert acao(call(middleware, simple(B))) == [B.encode()]
+    assert acao(call(middleware, simple_scope(B))) == [B.encode()]
 
 
 def test_handle_does_not_keep_middlewares_alive(impl: ModuleType) -> None:

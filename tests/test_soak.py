@@ -11,21 +11,20 @@ warmed up.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from asgi_harness import http_scope, run
+from asgi_harness import IN_CI, http_scope, require_modules, run
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 
-IN_CI = bool(os.environ.get("CI"))
+from bench.launch import ServerProcess, free_port
+
 SECONDS = float(os.environ.get("FASTCORS_SOAK_SECONDS", "60" if IN_CI else "10"))
 CONNECTIONS = 8
 MAX_REQUESTS = 3_000_000  # a bound, whatever the speed
@@ -43,10 +42,9 @@ CONFIG = {
 }
 APP_HEADERS = [(b"content-type", b"text/plain"), (b"content-length", b"2"), (b"vary", b"Accept-Encoding")]
 
-# The server: fastcors' default implementation around a small app, on a socket bound here
-# so the port is known before uvicorn starts (printed as the first line).
+# The server: fastcors' default implementation around a small app; it says which one first.
 SERVER = """
-import json, socket, sys
+import json, sys
 import uvicorn
 import fastcors
 
@@ -57,13 +55,9 @@ async def app(scope, receive, send):
     await send({"type": "http.response.start", "status": 200, "headers": APP_HEADERS})
     await send({"type": "http.response.body", "body": b"ok"})
 
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-sock.listen(1024)
-print(sock.getsockname()[1], fastcors.COMPILED, flush=True)
-config = uvicorn.Config(fastcors.CORSMiddleware(app, **CONFIG), log_level="warning", access_log=False,
-                        lifespan="off", timeout_keep_alive=30)
-uvicorn.Server(config).run(sockets=[sock])
+print("COMPILED", fastcors.COMPILED, flush=True)
+uvicorn.run(fastcors.CORSMiddleware(app, **CONFIG), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning",
+            access_log=False, lifespan="off", timeout_keep_alive=30, backlog=1024)
 """
 
 
@@ -174,38 +168,17 @@ async def traffic(port: int, pid: int, stats: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
-def test_soak_mixed_traffic(tmp_path: Path) -> None:
-    if importlib.util.find_spec("uvicorn") is None:
-        if IN_CI:
-            pytest.fail("uvicorn is needed to serve fastcors")
-        pytest.skip("uvicorn is needed to serve fastcors")
-    log = (tmp_path / "server.log").open("w+")
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, json.dumps(CONFIG)],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        first_line = server.stdout.readline().split()
-        assert first_line, "the server did not start"
-        port, compiled = int(first_line[0]), first_line[1] == "True"
+def test_soak_mixed_traffic() -> None:
+    require_modules("uvicorn")
+    port = free_port()
+    with ServerProcess([sys.executable, "-c", SERVER, json.dumps(CONFIG), str(port)], port, "uvicorn (soak)") as server:
+        compiled = "COMPILED True" in server.log_tail()
         if IN_CI:
             assert compiled, "in CI the server must run the compiled extension"
         stats: dict[str, Any] = {"requests": 0, "unexpected": 0, "examples": [], "rss_warm": [], "rss": []}
         asyncio.run(traffic(port, server.pid, stats))
-        assert server.poll() is None, "the server died"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-    log.seek(0)
-    server_log = log.read()
-    log.close()
+        assert server.running(), "the server died"
+        server_log = server.log_tail(chars=1_000_000)
 
     requests = stats["requests"]
     rate = requests / SECONDS

@@ -11,10 +11,13 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .rw_support import HOST, require_modules, unavailable
+from asgi_harness import require_modules, unavailable
+
+from bench.launch import HOST
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -131,3 +134,68 @@ const done = arguments[arguments.length - 1];
   return results;
 })().then(done, (error) => done({'__error__': String(error)}));
 """
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One fetch() of a case, as RUN_FETCHES_JS makes it."""
+
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    credentials: str = "same-origin"  # fetch()'s default: no cookies cross-origin
+    body: str | None = None
+    read: str = "status"  # what JavaScript reports: status, cookie (as the API saw it) or headers
+
+
+@dataclass(frozen=True)
+class Case:
+    """Fetches run from one page against one configuration of rw_served.browser_api."""
+
+    id: str
+    page: str  # which origin the fetches run from
+    config: str  # which CORS configuration of browser_api answers
+    fetches: tuple[Fetch, ...]
+    expected: str  # the verdict, the same for every middleware variant
+
+
+PUT_CUSTOM = Fetch("PUT", {"x-custom": "1"}, body="x")
+WITH_COOKIE = Fetch(credentials="include", read="cookie")
+
+# Chromium's console message for a CORS failure -> a short reason. First match wins.
+CONSOLE_REASONS = [
+    ("must not be the wildcard '*' when the request's credentials mode is 'include'", "wildcard-with-credentials"),
+    ("No 'Access-Control-Allow-Origin' header", "no-allow-origin"),
+    ("'Access-Control-Allow-Credentials'", "no-allow-credentials"),
+    ("does not have HTTP ok status", "preflight-not-ok"),
+    ("is not allowed by Access-Control-Allow-Headers", "header-not-allowed"),
+    ("is not allowed by Access-Control-Allow-Methods", "method-not-allowed"),
+    ("does not match the supplied origin", "origin-mismatch"),
+]
+
+
+def run_page_cases(browser: Any, api: str, cases: Sequence[Case], page: str) -> dict[str, str]:
+    """Run the fetches of the `cases` of `page` from the page the browser shows; JavaScript's result by case."""
+    batch = [
+        {"id": case.id, "url": f"{api}/{case.config}/{case.id}", "fetches": [vars(f) for f in case.fetches]}
+        for case in cases
+        if case.page == page
+    ]
+    got = browser.execute_async_script(RUN_FETCHES_JS, batch)
+    assert "__error__" not in got, got
+    return got
+
+
+def _console_reason(url: str, console: list[str]) -> str:
+    messages = [message for message in console if f"'{url}'" in message]
+    for needle, reason in CONSOLE_REASONS:
+        if any(needle in message for message in messages):
+            return reason
+    return "no console reason" if not messages else "other: " + messages[0][:200]
+
+
+def verdict(api: str, case: Case, result: str, console: list[str], log: list[dict[str, Any]]) -> str:
+    """ "<what JavaScript got> | <what the API server received>": the requests in order, `+cookie` with one."""
+    path = f"/{case.config}/{case.id}"
+    js = f"blocked ({_console_reason(api + path, console)})" if result == "blocked" else result
+    received = [entry["method"] + ("+cookie" if entry["cookie"] else "") for entry in log if entry["path"] == path]
+    return f"{js} | {','.join(received)}"

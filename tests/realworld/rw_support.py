@@ -1,29 +1,23 @@
-"""Real server processes on loopback, for the real-world tests: start, wait until ready, stop.
+"""Real server processes on loopback, for the real-world tests, and the verdict tables.
 
-Every process is started in its own session (process group) so that servers that fork
-workers (granian) are stopped whole, by the group id of the process we started.
+The processes are started, awaited and stopped by bench.launch (also the benchmark's).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from asgi_harness import compiled_module, require_modules
+
+from bench.launch import HOST, ServerError, ServerProcess, free_port
 
 HERE = Path(__file__).resolve().parent
-IN_CI = bool(os.environ.get("CI"))
-HOST = "127.0.0.1"
 
 
 def fastcors_home() -> str:
@@ -31,27 +25,6 @@ def fastcors_home() -> str:
     import fastcors
 
     return str(Path(fastcors.__file__).resolve().parent.parent)
-
-
-def unavailable(reason: str) -> None:
-    """Skip locally; in CI a missing server, browser or tool is a failure."""
-    if IN_CI:
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
-
-
-def require_modules(*names: str) -> None:
-    missing = [name for name in names if importlib.util.find_spec(name) is None]
-    if missing:
-        unavailable(f"Python package(s) not installed: {', '.join(missing)}")
-
-
-def free_port() -> int:
-    # The port is free when we ask; the server binds it a moment later (a small race
-    # that loopback on a test machine tolerates).
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -121,14 +94,8 @@ IMPLS = ["compiled", "python"]
 
 def check_impl_available(impl: str) -> None:
     """A server asked for the compiled extension must have it; skip locally, fail in CI."""
-    if impl != "compiled":
-        return
-    from fastcors import _loader
-
-    try:
-        _loader.load_compiled()
-    except ImportError as exc:
-        unavailable(f"compiled extension not built: {exc}")
+    if impl == "compiled":
+        compiled_module()
 
 
 def impl_env(impl: str) -> dict[str, str]:
@@ -140,105 +107,26 @@ def impl_env(impl: str) -> dict[str, str]:
     raise ValueError(impl)
 
 
-@dataclass
-class RunningServer:
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-    description: str
-    extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def log_tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-
-def start_server(
-    kind: ServerKind, target: str, env: dict[str, str], ready_path: str = "/", timeout: float = 40.0
-) -> RunningServer:
-    """Start `kind` serving `target` (module:attr under tests/realworld); return once it answers HTTP."""
-    import httpx
-
-    port = free_port()
-    full_env = dict(os.environ)
-    full_env.update(env)
-    # The server must import the very fastcors this test process imports (a checkout, an
-    # editable or a regular install), and the apps under tests/realworld.
-    full_env["PYTHONPATH"] = os.pathsep.join(
-        [fastcors_home(), str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])]
-    )
-    fd, log_name = tempfile.mkstemp(prefix=f"fastcors-{kind.name}-", suffix=".log")
-    with os.fdopen(fd, "wb") as log:
-        process = subprocess.Popen(
-            kind.argv(target, port),
-            cwd=str(HERE),
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = RunningServer(process, port, Path(log_name), f"{kind.name} serving {target}")
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            log_tail = server.log_tail()
-            stop_server(server)
-            raise RuntimeError(f"{server.description} exited with {process.returncode}:\n{log_tail}")
-        try:
-            httpx.get(server.url + ready_path, timeout=2.0)
-            return server
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            log_tail = server.log_tail()
-            stop_server(server)
-            raise RuntimeError(f"{server.description} did not answer within {timeout}s:\n{log_tail}")
-        time.sleep(0.1)
-
-
-def stop_server(server: RunningServer) -> None:
-    """SIGTERM the server's process group, SIGKILL it if it lingers, remove the log."""
-    process = server.process
-    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    # Workers forked by the server may outlive their parent for a moment: make sure the
-    # whole group we started is gone.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(OSError):
-        server.log_path.unlink()
-
-
 @contextlib.contextmanager
-def serving(server_name: str, target: str, env: dict[str, str], ready_path: str = "/") -> Iterator[RunningServer]:
+def serving(server_name: str, target: str, env: dict[str, str], ready_path: str = "/") -> Iterator[ServerProcess]:
+    """`server_name` serving `target` (module:attr under tests/realworld) until the block ends."""
     kind = SERVERS[server_name] if server_name in SERVERS else WEBSOCKET_SERVERS[server_name]
     require_modules(*kind.modules)
+    port = free_port()
+    # The server must import the very fastcors this test process imports (a checkout, an
+    # editable or a regular install), and the apps under tests/realworld.
+    path = os.pathsep.join([fastcors_home(), str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])])
+    server = ServerProcess(
+        kind.argv(target, port), port, f"{kind.name} serving {target}", {**os.environ, **env, "PYTHONPATH": path}, HERE
+    )
     try:
-        server = start_server(kind, target, env, ready_path)
-    except RuntimeError as exc:
+        server.start(ready_path)
+    except ServerError as exc:
         pytest.fail(str(exc))
     try:
         yield server
     finally:
-        stop_server(server)
-
-
-# Browser verdicts per middleware variant, filled by test_rw_browser.py and printed by
-# conftest.pytest_terminal_summary as one table.
-BROWSER_VERDICTS: dict[str, dict[str, str]] = {}
+        server.stop()
 
 
 @dataclass
@@ -268,8 +156,8 @@ class VerdictTable:
         return "; ".join(f"{source}: {verdict}" for source, verdict in by_source.items())
 
 
-# Further verdict tables (browser origin patterns, WebSocket guard), by title, printed after
-# BROWSER_VERDICTS.
+# The verdict tables of the browser and WebSocket suites, by title, printed at the end of the
+# run (conftest.pytest_terminal_summary).
 VERDICT_TABLES: dict[str, VerdictTable] = {}
 
 

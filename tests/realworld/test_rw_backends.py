@@ -15,11 +15,11 @@ from typing import Any
 import anyio
 import pytest
 import sniffio
+from asgi_harness import require_modules
 from starlette.middleware.cors import CORSMiddleware as StarletteCORS
 
 from .rw_served.asgi_parts import read_body
 from .rw_served.settings import ALLOWED_ORIGIN, CORS_OPTIONS, DENIED_ORIGIN
-from .rw_support import require_modules
 
 BACKENDS = {
     "asyncio": ("asyncio", {}),

@@ -21,38 +21,17 @@ every case of a page in one script run.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from .rw_browser import RUN_FETCHES_JS, page_server
-from .rw_support import BROWSER_VERDICTS, check_impl_available, impl_env, serving
+from .rw_browser import PUT_CUSTOM, WITH_COOKIE, Case, Fetch, page_server, run_page_cases, verdict
+from .rw_support import check_impl_available, impl_env, serving, verdict_table
 
 PAGE, OTHER = "page", "other"
-
-
-@dataclass(frozen=True)
-class Fetch:
-    method: str = "GET"
-    headers: dict[str, str] = field(default_factory=dict)
-    credentials: str = "same-origin"  # fetch()'s default: no cookies cross-origin
-    body: str | None = None
-    read: str = "status"  # what JavaScript reports: status, cookie (as the API saw it) or headers
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    page: str  # which origin the fetches run from
-    config: str  # which CORS configuration of browser_api answers
-    fetches: tuple[Fetch, ...]
-    expected: str  # the verdict, the same for every middleware variant
-
-
-PUT_CUSTOM = Fetch("PUT", {"x-custom": "1"}, body="x")
-WITH_COOKIE = Fetch(credentials="include", read="cookie")
+TABLE = verdict_table("browser CORS verdicts: what JavaScript got | what the API server received")
 
 # The verdict table. Chromium rejects a preflight answered with 400 for its status before
 # looking at the allowed methods/headers, hence "preflight-not-ok" for both refusals.
@@ -92,17 +71,6 @@ CASES = [
     Case("regex_denied", PAGE, "regex", (Fetch(),), "blocked (no-allow-origin) | GET"),
 ]
 
-# Chromium's console message for a CORS failure -> a short reason. First match wins.
-CONSOLE_REASONS = [
-    ("must not be the wildcard '*' when the request's credentials mode is 'include'", "wildcard-with-credentials"),
-    ("No 'Access-Control-Allow-Origin' header", "no-allow-origin"),
-    ("'Access-Control-Allow-Credentials'", "no-allow-credentials"),
-    ("does not have HTTP ok status", "preflight-not-ok"),
-    ("is not allowed by Access-Control-Allow-Headers", "header-not-allowed"),
-    ("is not allowed by Access-Control-Allow-Methods", "method-not-allowed"),
-    ("does not match the supplied origin", "origin-mismatch"),
-]
-
 # (variant id, RW_MIDDLEWARE, fastcors implementation or None)
 VARIANTS = [
     ("starlette", "starlette", None),
@@ -117,26 +85,6 @@ class BrowserRun:
     implementation: dict[str, Any]  # what the API server says it runs
     verdicts: dict[str, str]
     console: list[str]  # Chromium's console messages, for failure reports
-
-
-def _reason(url: str, console: list[str]) -> str:
-    messages = [message for message in console if f"'{url}'" in message]
-    for needle, reason in CONSOLE_REASONS:
-        if any(needle in message for message in messages):
-            return reason
-    return "no console reason" if not messages else "other: " + messages[0][:200]
-
-
-def _verdicts(api: str, results: dict[str, str], console: list[str], log: list[dict[str, Any]]) -> dict[str, str]:
-    verdicts = {}
-    for case in CASES:
-        path = f"/{case.config}/{case.id}"
-        js = results[case.id]
-        if js == "blocked":
-            js = f"blocked ({_reason(api + path, console)})"
-        received = [entry["method"] + ("+cookie" if entry["cookie"] else "") for entry in log if entry["path"] == path]
-        verdicts[case.id] = f"{js} | {','.join(received)}"
-    return verdicts
 
 
 @pytest.fixture(scope="session")
@@ -160,18 +108,12 @@ def browser_run(request: pytest.FixtureRequest, browser: Any, pages: dict[str, s
         results: dict[str, str] = {}
         for page in (PAGE, OTHER):
             browser.get(pages[page] + "/")
-            batch = [
-                {"id": case.id, "url": f"{api.url}/{case.config}/{case.id}", "fetches": [vars(f) for f in case.fetches]}
-                for case in CASES
-                if case.page == page
-            ]
-            got = browser.execute_async_script(RUN_FETCHES_JS, batch)
-            assert "__error__" not in got, got
-            results.update(got)
+            results.update(run_page_cases(browser, api.url, CASES, page))
         console = [entry["message"] for entry in browser.get_log("browser")]
         log = http.get(api.url + "/_log").json()
-    verdicts = _verdicts(api.url, results, console, log)
-    BROWSER_VERDICTS[variant] = verdicts  # printed as a table at the end of the run
+    verdicts = {case.id: verdict(api.url, case, results[case.id], console, log) for case in CASES}
+    for case in CASES:
+        TABLE.record(case.id, variant, verdicts[case.id])
     return BrowserRun(variant, implementation, verdicts, console)
 
 

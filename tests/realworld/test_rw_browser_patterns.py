@@ -38,21 +38,11 @@ from typing import Any
 import httpx
 import pytest
 
-from .rw_browser import RUN_FETCHES_JS, page_server
+from .rw_browser import PUT_CUSTOM, WITH_COOKIE, Case, Fetch, page_server, run_page_cases, verdict
 from .rw_support import check_impl_available, impl_env, serving, verdict_table
-from .test_rw_browser import PUT_CUSTOM, WITH_COOKIE, Fetch, _reason
 
 API_HOST = "api.example.test"
 TABLE = verdict_table("browser CORS verdicts, origin patterns: what JavaScript got | what the API server received")
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    page: str  # which origin the fetches run from (a key of the `pages` fixture)
-    config: str  # which configuration of browser_api answers
-    fetches: tuple[Fetch, ...]
-    expected: str  # the verdict, the same for every variant
 
 
 GET = Fetch()
@@ -155,31 +145,17 @@ def pattern_run(request: pytest.FixtureRequest, browser: Any, pages: dict[str, s
         assert any(c["name"] == "rwsession" and c["domain"] == API_HOST for c in cookies), "the cookie was not stored"
         browser.get_log("browser")  # drop earlier messages
         results: dict[str, str] = {}
-        for page, origin in pages.items():
-            batch = [
-                {"id": case.id, "url": f"{api}/{case.config}/{case.id}", "fetches": [vars(f) for f in case.fetches]}
-                for case in CASES
-                if case.page == page
-            ]
-            if not batch:
-                continue
+        for page, origin in pages.items():  # every page has cases
             address = ADDRESSES.get(page, origin.rsplit(":", 1)[0]) + ":" + _port(origin)
             browser.get(address + "/")
             assert browser.execute_script("return location.origin") == origin
-            got = browser.execute_async_script(RUN_FETCHES_JS, batch)
-            assert "__error__" not in got, got
-            results.update(got)
+            results.update(run_page_cases(browser, api, CASES, page))
         console = [entry["message"] for entry in browser.get_log("browser")]
         log = http.get(server.url + "/_log").json()
     verdicts, origins = {}, {}
     for case in CASES:
-        path = f"/{case.config}/{case.id}"
-        js = results[case.id]
-        if js == "blocked":
-            js = f"blocked ({_reason(api + path, console)})"
-        received = [entry["method"] + ("+cookie" if entry["cookie"] else "") for entry in log if entry["path"] == path]
-        origins[case.id] = {entry["origin"] for entry in log if entry["path"] == path}
-        verdicts[case.id] = f"{js} | {','.join(received)}"
+        verdicts[case.id] = verdict(api, case, results[case.id], console, log)
+        origins[case.id] = {entry["origin"] for entry in log if entry["path"] == f"/{case.config}/{case.id}"}
         TABLE.record(case.id, variant, verdicts[case.id])
     return PatternRun(variant, implementation, verdicts, origins, console)
 

@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from asgi_harness import require_modules
 
 from .rw_expect import CHECK_IDS, CHECKS, Target
-from .rw_support import IMPLS, check_impl_available, impl_env, require_modules, serving
+from .rw_support import IMPLS, check_impl_available, impl_env, serving
 
 # (framework module, app attribute, server, packages the app needs)
 APPS = [

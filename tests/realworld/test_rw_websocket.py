@@ -29,15 +29,16 @@ from typing import Any
 
 import httpx
 import pytest
+from asgi_harness import require_modules
+
+from bench.launch import ServerProcess
 
 from .rw_browser import page_server
 from .rw_support import (
     IMPLS,
     WEBSOCKET_SERVERS,
-    RunningServer,
     check_impl_available,
     impl_env,
-    require_modules,
     serving,
     verdict_table,
 )
@@ -238,7 +239,7 @@ SERVER_MATRIX = [(server, impl) for server in WEBSOCKET_SERVERS for impl in IMPL
 class WebSocketServer:
     name: str
     impl: str
-    server: RunningServer
+    server: ServerProcess
 
     @property
     def ws_url(self) -> str:
