@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import collections
 import concurrent.futures
+import functools
 import gc
 import json
 import os
@@ -42,6 +43,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 STANDARD = ("no_origin", "simple_allowed_credentials", "simple_denied", "preflight_allowed", "preflight_denied")
 WORKTREE = "worktree"  # --new value: this checkout, as built in place
+ROWS = ("bare", "middleware")
 WARMUP_CALLS = 300  # per scenario and row, before anything is counted or timed
 BATCH = 100  # calls per timed batch
 SHOWN_CHANGES = 6  # per scenario: the largest per-function changes listed
@@ -110,9 +112,9 @@ def child(args: dict[str, Any]) -> None:
         for asgi in (drive.app, middleware):
             drive.time_batch(asgi, scope, WARMUP_CALLS)
         built[name] = {"bare": drive.app, "middleware": middleware, "scope": scope}
-    gc.collect()
-    gc.disable()
     if args["mode"] == "count":
+        gc.collect()
+        gc.disable()
         toggle = ctypes.CDLL(args["helper"]).toggle
         target = built[args["scenario"]]
         toggle()  # callgrind counts from here...
@@ -122,14 +124,8 @@ def child(args: dict[str, Any]) -> None:
         return
     results = {}
     for name, target in built.items():
-        samples: dict[str, list[float]] = {"bare": [], "middleware": []}
-        deadline = time.monotonic() + args["seconds"]
-        turn = 0
-        while time.monotonic() < deadline or turn < 6:
-            order = ("bare", "middleware") if turn % 2 == 0 else ("middleware", "bare")
-            for row in order:
-                samples[row].append(drive.time_batch(target[row], target["scope"], BATCH))
-            turn += 1
+        timers = {row: functools.partial(drive.time_batch, target[row], target["scope"], BATCH) for row in ROWS}
+        samples = drive.interleave(timers, args["seconds"], rounds=6)
         results[name] = {row: statistics.median(values) for row, values in samples.items()}
     print(json.dumps(results))
 

@@ -8,8 +8,10 @@ the app, not an event loop.
 from __future__ import annotations
 
 import copy
+import gc
+import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 APP_HEADERS = ((b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"2"))
@@ -34,24 +36,17 @@ class SuspendedError(RuntimeError):
     """The call suspended: it cannot be driven without an event loop."""
 
 
-def call_once(asgi: Callable[..., Any], scope: dict[str, Any], send: Callable[..., Any] = discard) -> None:
-    coro = asgi(scope, receive, send)
-    try:
-        coro.send(None)
-    except StopIteration:
-        return
-    coro.close()
-    raise SuspendedError(f"{asgi!r} suspended")
-
-
-def time_batch(asgi: Callable[..., Any], scope: dict[str, Any], calls: int) -> float:
-    """Nanoseconds per call, averaged over `calls` back-to-back calls."""
-    # The loop body is call_once inlined: the same fixed cost for every row, so it cancels
-    # out of "middleware minus bare app".
+def time_calls(
+    asgi: Callable[..., Any], scopes: Iterable[dict[str, Any]], calls: int, send: Callable[..., Any] = discard
+) -> float:
+    """Nanoseconds per call, averaged over one call per scope of `scopes` (`calls` of them)."""
+    # The one timed loop: the same fixed cost for every row, so it cancels out of "middleware
+    # minus bare app". Iterating `scopes` is the loop's own step, whether it repeats one scope
+    # (itertools.repeat) or cycles through many.
     timer = time.perf_counter_ns
     start = timer()
-    for _ in range(calls):
-        coro = asgi(scope, receive, discard)
+    for scope in scopes:
+        coro = asgi(scope, receive, send)
         try:
             coro.send(None)
         except StopIteration:
@@ -59,22 +54,65 @@ def time_batch(asgi: Callable[..., Any], scope: dict[str, Any], calls: int) -> f
         coro.close()
         raise SuspendedError(f"{asgi!r} suspended")
     return (timer() - start) / calls
+
+
+def time_batch(asgi: Callable[..., Any], scope: dict[str, Any], calls: int) -> float:
+    """Nanoseconds per call, averaged over `calls` back-to-back calls on `scope`."""
+    return time_calls(asgi, itertools.repeat(scope, calls), calls)
 
 
 def time_batch_cycling(asgi: Callable[..., Any], scopes: Iterator[dict[str, Any]], calls: int) -> float:
     """Nanoseconds per call, averaged over `calls` calls, each on the next scope of `scopes`."""
-    # time_batch's loop plus one next(): every row of a scenario pays it alike.
-    timer = time.perf_counter_ns
-    start = timer()
-    for _ in range(calls):
-        coro = asgi(next(scopes), receive, discard)
-        try:
-            coro.send(None)
-        except StopIteration:
-            continue
-        coro.close()
-        raise SuspendedError(f"{asgi!r} suspended")
-    return (timer() - start) / calls
+    return time_calls(asgi, itertools.islice(scopes, calls), calls)
+
+
+def call_once(asgi: Callable[..., Any], scope: dict[str, Any], send: Callable[..., Any] = discard) -> None:
+    time_calls(asgi, (scope,), 1, send)
+
+
+def interleave(
+    timers: dict[str, Callable[[], float]],
+    seconds: float = 0.0,
+    rounds: int = 3,
+    warmup: float = 0.0,
+    on_round: Callable[[int], None] | None = None,
+) -> dict[str, list[float]]:
+    """Each timer's samples (ns per call) from rounds that run every timer once, in turn.
+
+    Each round rotates the order by one, so no row always runs right after another. Rounds
+    run for `warmup` seconds unrecorded, then until `seconds` have passed and at least
+    `rounds` rounds are recorded; `on_round(recorded rounds)` after each. The garbage
+    collector is paused meanwhile (as timeit does): a collection would land on whichever row
+    runs then.
+    """
+    order = list(timers)
+    samples: dict[str, list[float]] = {name: [] for name in order}
+    if not order:
+        return samples
+    warmup_until = time.monotonic() + warmup
+    deadline = warmup_until + seconds
+    recorded = 0
+    gc_was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        while True:
+            now = time.monotonic()
+            if now >= deadline and recorded >= rounds:
+                break
+            shift = recorded % len(order)
+            for name in order[shift:] + order[:shift]:
+                per_call = timers[name]()
+                if now >= warmup_until:
+                    samples[name].append(per_call)
+            if now >= warmup_until:
+                recorded += 1
+            if on_round is not None:
+                on_round(recorded)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return samples
 
 
 def record(asgi: Callable[..., Any], scope: dict[str, Any]) -> list[dict[str, Any]]:

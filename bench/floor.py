@@ -8,6 +8,7 @@ the bare app, Starlette's middleware and fastcors compiled, on three scenarios. 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import statistics
 import sys
@@ -51,13 +52,9 @@ def measure(floor_module: Any, rounds: int, calls: int) -> list[dict[str, float]
             "floor": floor_module.FloorMiddleware(drive.app),
             "fastcors": rows.build("fastcors", scenario),
         }
-        samples: dict[str, list[float]] = {name: [] for name in candidates}
         scope = scenario.scope()
-        order = list(candidates)
-        for round_number in range(rounds):
-            shift = round_number % len(order)
-            for name in order[shift:] + order[:shift]:
-                samples[name].append(drive.time_batch(candidates[name], scope, calls))
+        timers = {name: functools.partial(drive.time_batch, asgi, scope, calls) for name, asgi in candidates.items()}
+        samples = drive.interleave(timers, rounds=rounds)
         medians = {name: statistics.median(values) for name, values in samples.items()}
         overhead = {name: medians[name] - medians["bare"] for name in ("starlette", "floor", "fastcors")}
         results.append({"scenario": scenario.name, **overhead})

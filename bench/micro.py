@@ -9,10 +9,9 @@ is a row's median minus the bare app's median from the same rounds. A scenario w
 
 from __future__ import annotations
 
-import gc
+import functools
 import itertools
 import statistics
-import time
 from typing import Any
 
 from bench import drive, rows
@@ -55,41 +54,22 @@ def _build_rows(scenario: Scenario) -> tuple[dict[str, Any], dict[str, dict[str,
 def run_scenario(scenario: Scenario, seconds: float, calls: int, progress: Progress | None = None) -> dict[str, Any]:
     runnable, status = _build_rows(scenario)
     order = list(runnable)
-    samples: dict[str, list[float]] = {row: [] for row in order}
     scopes = scenario.scopes()
     if len(scopes) == 1:
-        scope = scopes[0]
-
-        def time_row(row: str) -> float:
-            return drive.time_batch(runnable[row], scope, calls)
+        timers = {row: functools.partial(drive.time_batch, runnable[row], scopes[0], calls) for row in order}
     else:
         # Each row its own cycle, all in step: every row sees the same origins, in order.
-        cycles = {row: itertools.cycle(scopes) for row in order}
+        timers = {
+            row: functools.partial(drive.time_batch_cycling, runnable[row], itertools.cycle(scopes), calls)
+            for row in order
+        }
 
-        def time_row(row: str) -> float:
-            return drive.time_batch_cycling(runnable[row], cycles[row], calls)
+    def on_round(rounds: int) -> None:
+        if progress is not None and rounds % 64 == 0:
+            progress.update(f"{scenario.name} (round {rounds})")
 
-    warmup_until = time.monotonic() + min(0.3, seconds / 10)
-    deadline = warmup_until + seconds
-    rounds = 0
-    gc.collect()
-    gc.disable()  # as timeit does: a collection would land on whichever row runs then
-    try:
-        while True:
-            now = time.monotonic()
-            if now >= deadline and rounds >= 3:
-                break
-            shift = rounds % len(order)
-            for row in order[shift:] + order[:shift]:
-                per_call = time_row(row)
-                if now >= warmup_until:
-                    samples[row].append(per_call)
-            if now >= warmup_until:
-                rounds += 1
-            if progress is not None and rounds % 64 == 0:
-                progress.update(f"{scenario.name} (round {rounds})")
-    finally:
-        gc.enable()
+    samples = drive.interleave(timers, seconds, rounds=3, warmup=min(0.3, seconds / 10), on_round=on_round)
+    rounds = len(samples[order[0]]) if order else 0
     result: dict[str, Any] = {
         "name": scenario.name,
         "title": scenario.title,

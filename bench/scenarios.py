@@ -54,12 +54,17 @@ PATTERN_PROBES = (
 
 # What a browser sends with a typical same-site fetch; every scenario starts from this.
 BROWSER_HEADERS: list[tuple[bytes, bytes]] = [
-    (b"host", b"api.example.com"),
-    (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
-    (b"accept", b"*/*"),
-    (b"accept-language", b"en-US,en;q=0.5"),
-    (b"accept-encoding", b"gzip, deflate, br"),
-    (b"connection", b"keep-alive"),
+    (bytes(name, "latin-1"), bytes(value, "latin-1"))
+    for name, value in (
+        line.split(": ", 1)
+        for line in """\
+host: api.example.com
+user-agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0
+accept: */*
+accept-language: en-US,en;q=0.5
+accept-encoding: gzip, deflate, br
+connection: keep-alive""".splitlines()
+    )
 ]
 
 BASE_CONFIG: dict[str, Any] = {
@@ -147,116 +152,95 @@ def _many_headers() -> tuple[tuple[bytes, bytes], ...]:
     return tuple(headers)
 
 
-def _pattern_scenario(**fields: Any) -> Scenario:
-    """A scenario timing PATTERN (the "pattern" rows) against PATTERN_REGEX (every other row)."""
-    return Scenario(
-        config={**BASE_CONFIG, "allow_origin_regex": PATTERN_REGEX},
-        asgi_cors={**ASGI_CORS_BASE, "host_wildcards": [PATTERN]},
-        pattern_config={**BASE_CONFIG, "allow_origin_patterns": [PATTERN]},
-        probe_origins=PATTERN_PROBES,
-        **fields,
-    )
+def _scenario(name: str, title: str, method: str, headers: tuple[tuple[bytes, bytes], ...], **fields: Any) -> Scenario:
+    """A scenario with BASE_CONFIG (and asgi-cors's equivalent) unless `fields` say otherwise."""
+    return Scenario(name, title, method, headers, **{"config": BASE_CONFIG, "asgi_cors": ASGI_CORS_BASE, **fields})
 
+
+def _get(name: str, title: str, origin: str | None, *extra: tuple[bytes, bytes], **fields: Any) -> Scenario:
+    """A GET from `origin` (None: no Origin header), with `extra` headers after it."""
+    with_origin = () if origin is None else ((b"origin", origin.encode()),)
+    return _scenario(name, title, "GET", (*BROWSER_HEADERS, *with_origin, *extra), **fields)
+
+
+def _preflight(
+    name: str,
+    title: str,
+    origin: str,
+    method: bytes = b"POST",
+    requested: bytes = b"content-type,x-requested-with",
+    **fields: Any,
+) -> Scenario:
+    return _scenario(name, title, "OPTIONS", _preflight_headers(origin, method, requested), preflight=True, **fields)
+
+
+# The pattern scenarios time PATTERN (the "pattern" rows) against PATTERN_REGEX (every other row).
+PATTERN_FIELDS: dict[str, Any] = {
+    "config": {**BASE_CONFIG, "allow_origin_regex": PATTERN_REGEX},
+    "asgi_cors": {**ASGI_CORS_BASE, "host_wildcards": [PATTERN]},
+    "pattern_config": {**BASE_CONFIG, "allow_origin_patterns": [PATTERN]},
+    "probe_origins": PATTERN_PROBES,
+}
 
 SCENARIOS: list[Scenario] = [
-    Scenario(
-        name="no_origin",
-        title="request without Origin",
-        method="GET",
-        headers=tuple(BROWSER_HEADERS),
-        config=BASE_CONFIG,
-        asgi_cors=ASGI_CORS_BASE,
-    ),
-    Scenario(
-        name="simple_allowed_credentials",
-        title="simple, allowed origin, cookie, credentials on",
-        method="GET",
-        headers=(*BROWSER_HEADERS, (b"origin", ALLOWED.encode()), (b"cookie", b"session=8f2a61c4d0e94b7f; theme=dark")),
+    _get("no_origin", "request without Origin", None),
+    _get(
+        "simple_allowed_credentials",
+        "simple, allowed origin, cookie, credentials on",
+        ALLOWED,
+        (b"cookie", b"session=8f2a61c4d0e94b7f; theme=dark"),
         config={**BASE_CONFIG, "allow_credentials": True},
         asgi_cors=None,
         asgi_cors_na="no credentials support (never sends Access-Control-Allow-Credentials)",
     ),
-    Scenario(
-        name="simple_denied",
-        title="simple, denied origin",
-        method="GET",
-        headers=(*BROWSER_HEADERS, (b"origin", DENIED.encode())),
-        config=BASE_CONFIG,
-        asgi_cors=ASGI_CORS_BASE,
-    ),
-    Scenario(
-        name="preflight_allowed",
-        title="preflight allowed (method + 2 headers)",
-        method="OPTIONS",
-        headers=_preflight_headers(ALLOWED, b"POST", b"content-type,x-requested-with"),
-        config=BASE_CONFIG,
-        asgi_cors=ASGI_CORS_BASE,
-        preflight=True,
-    ),
-    Scenario(
-        name="preflight_denied",
-        title="preflight denied (origin)",
-        method="OPTIONS",
-        headers=_preflight_headers(DENIED, b"POST", b"content-type,x-requested-with"),
-        config=BASE_CONFIG,
-        asgi_cors=ASGI_CORS_BASE,
-        preflight=True,
-    ),
-    Scenario(
-        name="regex_origin",
-        title="origin allowed by allow_origin_regex",
-        method="GET",
-        headers=(*BROWSER_HEADERS, (b"origin", REGEX_ORIGIN.encode())),
+    _get("simple_denied", "simple, denied origin", DENIED),
+    _preflight("preflight_allowed", "preflight allowed (method + 2 headers)", ALLOWED),
+    _preflight("preflight_denied", "preflight denied (origin)", DENIED),
+    _get(
+        "regex_origin",
+        "origin allowed by allow_origin_regex",
+        REGEX_ORIGIN,
         config={**BASE_CONFIG, "allow_origin_regex": r"https://[a-z0-9-]+\.example\.org"},
         # asgi-cors has shell-style wildcards (fnmatch) instead of regexes.
         asgi_cors={**ASGI_CORS_BASE, "host_wildcards": ["https://*.example.org"]},
     ),
-    Scenario(
-        name="wildcard_preflight",
-        title="wildcard config (*, *, *), preflight",
-        method="OPTIONS",
-        headers=_preflight_headers(ALLOWED, b"PUT", b"content-type,x-custom-header"),
+    _preflight(
+        "wildcard_preflight",
+        "wildcard config (*, *, *), preflight",
+        ALLOWED,
+        b"PUT",
+        b"content-type,x-custom-header",
         config={"allow_origins": ["*"], "allow_methods": ["*"], "allow_headers": ["*"]},
         asgi_cors={"allow_all": True, "methods": ["*"], "headers": ["*"]},
-        preflight=True,
     ),
-    Scenario(
-        name="many_origins",
-        title="1,000 allowed origins",
-        method="GET",
-        headers=(*BROWSER_HEADERS, (b"origin", MANY_ORIGINS_PICK.encode())),
+    _get(
+        "many_origins",
+        "1,000 allowed origins",
+        MANY_ORIGINS_PICK,
         config={**BASE_CONFIG, "allow_origins": MANY_ORIGINS},
         asgi_cors={**ASGI_CORS_BASE, "hosts": MANY_ORIGINS},
     ),
-    Scenario(
-        name="many_headers",
-        title="request carrying 40 headers",
-        method="GET",
-        headers=_many_headers(),
-        config=BASE_CONFIG,
-        asgi_cors=ASGI_CORS_BASE,
-    ),
+    _scenario("many_headers", "request carrying 40 headers", "GET", _many_headers()),
     # fastcors' allow_origin_patterns against the equivalent allow_origin_regex (and Starlette
     # with that regex): the "fastcors" rows get the regex, the "pattern" rows the pattern.
-    _pattern_scenario(
-        name="pattern_one_origin",
-        title="origin allowed by pattern vs equivalent regex, same origin every call",
-        method="GET",
-        headers=(*BROWSER_HEADERS, (b"origin", REGEX_ORIGIN.encode())),
+    _get(
+        "pattern_one_origin",
+        "origin allowed by pattern vs equivalent regex, same origin every call",
+        REGEX_ORIGIN,
+        **PATTERN_FIELDS,
     ),
-    _pattern_scenario(
-        name="pattern_4096_origins",
-        title="origin allowed by pattern vs equivalent regex, a new origin every call (4,096 cycled)",
-        method="GET",
-        headers=(*BROWSER_HEADERS, (b"origin", TENANT_ORIGINS[0].encode())),
+    _get(
+        "pattern_4096_origins",
+        "origin allowed by pattern vs equivalent regex, a new origin every call (4,096 cycled)",
+        TENANT_ORIGINS[0],
         cycle_origins=TENANT_ORIGINS,
+        **PATTERN_FIELDS,
     ),
-    _pattern_scenario(
-        name="pattern_preflight",
-        title="preflight allowed by pattern vs equivalent regex, same origin every call",
-        method="OPTIONS",
-        headers=_preflight_headers(REGEX_ORIGIN, b"POST", b"content-type,x-requested-with"),
-        preflight=True,
+    _preflight(
+        "pattern_preflight",
+        "preflight allowed by pattern vs equivalent regex, same origin every call",
+        REGEX_ORIGIN,
+        **PATTERN_FIELDS,
     ),
 ]
 

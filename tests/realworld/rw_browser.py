@@ -173,6 +173,28 @@ CONSOLE_REASONS = [
 ]
 
 
+@dataclass
+class BrowserRun:
+    """The verdicts of one middleware variant, by case."""
+
+    variant: str
+    verdicts: dict[str, str]
+    console: list[str]  # Chromium's console messages, for failure reports
+    origins: dict[str, set[str]] = field(default_factory=dict)  # the Origin headers the API received, by case
+
+
+def assert_verdict(run: BrowserRun, case: Case) -> None:
+    related = [message for message in run.console if f"/{case.config}/{case.id}'" in message]
+    assert run.verdicts[case.id] == case.expected, f"{run.variant}: {case.id}: console: {related}"
+
+
+def served_implementation(variant: str) -> dict[str, object]:
+    """What rw_served.browser_api's /_impl says for a middleware variant ("starlette..." or "fastcors-<impl>")."""
+    if variant.startswith("starlette"):
+        return {"middleware": "starlette"}
+    return {"middleware": "fastcors", "compiled": variant == "fastcors-compiled"}
+
+
 def run_page_cases(browser: Any, api: str, cases: Sequence[Case], page: str) -> dict[str, str]:
     """Run the fetches of the `cases` of `page` from the page the browser shows; JavaScript's result by case."""
     batch = [

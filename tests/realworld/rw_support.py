@@ -92,17 +92,15 @@ WEBSOCKET_SERVERS: dict[str, ServerKind] = {
 IMPLS = ["compiled", "python"]
 
 
-def check_impl_available(impl: str) -> None:
-    """A server asked for the compiled extension must have it; skip locally, fail in CI."""
-    if impl == "compiled":
-        compiled_module()
-
-
 def impl_env(impl: str) -> dict[str, str]:
-    """Environment changes that select a fastcors implementation in a server process."""
+    """Environment changes that select a fastcors implementation in a server process.
+
+    A server asked for the compiled extension must have it: skip locally, fail in CI.
+    """
     if impl == "python":
         return {"FASTCORS_NO_EXTENSIONS": "1"}
     if impl == "compiled":
+        compiled_module()
         return {"FASTCORS_NO_EXTENSIONS": ""}
     raise ValueError(impl)
 

@@ -21,14 +21,24 @@ every case of a page in one script run.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from .rw_browser import PUT_CUSTOM, WITH_COOKIE, Case, Fetch, page_server, run_page_cases, verdict
-from .rw_support import check_impl_available, impl_env, serving, verdict_table
+from .rw_browser import (
+    PUT_CUSTOM,
+    WITH_COOKIE,
+    BrowserRun,
+    Case,
+    Fetch,
+    assert_verdict,
+    page_server,
+    run_page_cases,
+    served_implementation,
+    verdict,
+)
+from .rw_support import impl_env, serving, verdict_table
 
 PAGE, OTHER = "page", "other"
 TABLE = verdict_table("browser CORS verdicts: what JavaScript got | what the API server received")
@@ -79,14 +89,6 @@ VARIANTS = [
 ]
 
 
-@dataclass
-class BrowserRun:
-    variant: str
-    implementation: dict[str, Any]  # what the API server says it runs
-    verdicts: dict[str, str]
-    console: list[str]  # Chromium's console messages, for failure reports
-
-
 @pytest.fixture(scope="session")
 def pages() -> Iterator[dict[str, str]]:
     with page_server() as page_port, page_server() as other_port:
@@ -98,10 +100,9 @@ def browser_run(request: pytest.FixtureRequest, browser: Any, pages: dict[str, s
     variant, middleware, impl = request.param
     env = {"RW_MIDDLEWARE": middleware, "RW_PAGE_ORIGIN": pages[PAGE]}
     if impl is not None:
-        check_impl_available(impl)
         env.update(impl_env(impl))
     with serving("uvicorn", "rw_served.browser_api:app", env, ready_path="/_impl") as api:
-        implementation = http.get(api.url + "/_impl").json()
+        assert http.get(api.url + "/_impl").json() == served_implementation(variant)
         browser.get(api.url + "/_set_cookie")  # first-party: the API origin sets its cookie
         assert any(cookie["name"] == "rwsession" for cookie in browser.get_cookies()), "the cookie was not stored"
         browser.get_log("browser")  # drop earlier messages
@@ -114,20 +115,9 @@ def browser_run(request: pytest.FixtureRequest, browser: Any, pages: dict[str, s
     verdicts = {case.id: verdict(api.url, case, results[case.id], console, log) for case in CASES}
     for case in CASES:
         TABLE.record(case.id, variant, verdicts[case.id])
-    return BrowserRun(variant, implementation, verdicts, console)
-
-
-def test_api_runs_the_variant(browser_run: BrowserRun) -> None:
-    expected = {
-        "starlette": {"middleware": "starlette"},
-        "fastcors-compiled": {"middleware": "fastcors", "compiled": True},
-        "fastcors-python": {"middleware": "fastcors", "compiled": False},
-    }[browser_run.variant]
-    assert browser_run.implementation == expected
+    return BrowserRun(variant, verdicts, console)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_browser_verdict(browser_run: BrowserRun, case: Case) -> None:
-    got = browser_run.verdicts[case.id]
-    related = [message for message in browser_run.console if f"/{case.config}/{case.id}'" in message]
-    assert got == case.expected, f"{browser_run.variant}: {case.id}: console: {related}"
+    assert_verdict(browser_run, case)

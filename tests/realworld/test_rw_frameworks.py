@@ -14,7 +14,7 @@ import pytest
 from asgi_harness import require_modules
 
 from .rw_expect import CHECK_IDS, CHECKS, Target
-from .rw_support import IMPLS, check_impl_available, impl_env, serving
+from .rw_support import IMPLS, impl_env, serving
 
 # (framework module, app attribute, server, packages the app needs)
 APPS = [
@@ -36,7 +36,6 @@ MATRIX = [(*app, impl) for app in APPS for impl in IMPLS]
 def framework_server(request: pytest.FixtureRequest) -> Iterator[Target]:
     module, attr, server_name, packages, impl = request.param
     require_modules(*packages)
-    check_impl_available(impl)
     with serving(server_name, f"rw_served.{module}:{attr}", impl_env(impl), ready_path="/data") as server:
         yield Target(server.url, impl)
 

@@ -37,7 +37,6 @@ from .rw_browser import page_server
 from .rw_support import (
     IMPLS,
     WEBSOCKET_SERVERS,
-    check_impl_available,
     impl_env,
     serving,
     verdict_table,
@@ -150,7 +149,6 @@ def browser_ws_run(
     request: pytest.FixtureRequest, browser: Any, ws_pages: dict[str, str], http: httpx.Client
 ) -> BrowserWebSocketRun:
     impl = request.param
-    check_impl_available(impl)
     # uvicorn as run by default (--ws auto).
     with serving("uvicorn", "rw_served.ws_api:app", impl_env(impl)) as server:
         implementation = http.get(server.url + "/_impl").json()
@@ -250,7 +248,6 @@ class WebSocketServer:
 def ws_server(request: pytest.FixtureRequest) -> Iterator[WebSocketServer]:
     server_name, impl = request.param
     require_modules("websockets")
-    check_impl_available(impl)
     with serving(server_name, "rw_served.ws_api:app", impl_env(impl)) as server:
         yield WebSocketServer(server_name, impl, server)
 
