@@ -1,8 +1,9 @@
-"""`python -m bench [--quick] [--out DIR]`: the headline benchmark.
+"""`python -m bench [--quick] [--reference] [--out DIR]`: the headline benchmark.
 
 Runs the interleaved micro-benchmarks, the end-to-end servers under wrk and the memory
 check, shows progress on stderr, and writes latest.md, latest.json and latest.png under
-bench/results/ (or --out). Targets are reported, not enforced: the exit status is 1 only
+bench/results/ (or --out), which git ignores; with --reference, reference.md, .json and .png
+instead: the run the README quotes, committed on purpose. Targets are reported, not enforced: the exit status is 1 only
 when something answered wrongly or a phase could not run.
 """
 
@@ -51,6 +52,9 @@ def _problems(results: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="one short round of everything (smoke test)")
+    parser.add_argument(
+        "--reference", action="store_true", help="write the committed reference run (reference.*), not latest.*"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     parser.add_argument("--only", default=",".join(PHASES), help="comma-separated phases: micro,e2e,memory")
     parser.add_argument("--servers", default=",".join(e2e.SERVERS), help="comma-separated: uvicorn,granian")
@@ -60,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(servers) - set(e2e.SERVERS)
     if unknown:
         parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
+    if args.reference and (args.quick or phases != PHASES):
+        parser.error("--reference is a full run of every phase")
 
     started = time.monotonic()
     results: dict[str, Any] = {
@@ -90,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         progress.close()
     results["machine"]["load_average_at_end"] = machine.load_average()
     results["duration_s"] = time.monotonic() - started
-    paths = report.write(results, args.out)
+    paths = report.write(results, args.out, "reference" if args.reference else "latest")
 
     print(report.markdown(results, detail=False))
     print("wrote " + ", ".join(str(p) for p in paths.values()))

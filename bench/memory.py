@@ -3,10 +3,9 @@
 Each (implementation, configuration) runs in its own child process
 (`python -m bench.memory --impl compiled --config regex --requests 200000`), so RSS is that
 run's alone. The child sends a warm-up, then the measured requests twice: once watching RSS
-(no tracing, which would inflate it), once under tracemalloc, reporting the bytes still
-net change of traced memory over the run. Origins are random (fresh ones
-keep arriving), so the bounded memo caches are churned; preflights carry random header
-lists for the same reason.
+(no tracing, which would inflate it), once under tracemalloc, reporting the net change of
+traced memory over the run. Origins are random (fresh ones keep arriving), so the bounded
+memo caches are churned; preflights carry random header lists for the same reason.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 )
             checks.append(check)
         pattern = scenario["rows"].get("fastcors-pattern")
-        if pattern is not None:  # issue 6: the pattern path faster than the equivalent regex
+        if pattern is not None:  # origin patterns: faster than the equivalent regex
             ratio = pattern.get("ratio_vs_regex")
             regex = scenario["rows"]["fastcors"]
             check = {
@@ -169,7 +169,7 @@ def _micro_lines(micro: dict[str, Any], detail: bool = True) -> list[str]:
 
 
 def _pattern_lines(micro: dict[str, Any]) -> list[str]:
-    """Pattern rows against their regex twins: issue 6's "pattern faster than the regex"."""
+    """Pattern rows against their regex twins: is the pattern faster than the equivalent regex?"""
     scenarios = [s for s in micro["scenarios"] if "fastcors-pattern" in s["rows"]]
     if not scenarios:
         return []
@@ -435,9 +435,10 @@ def chart(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def write(results: dict[str, Any], out: Path) -> dict[str, Path]:
+def write(results: dict[str, Any], out: Path, name: str = "latest") -> dict[str, Path]:
+    """`name`.md, .json and .png under `out`."""
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"md": out / "latest.md", "json": out / "latest.json", "png": out / "latest.png"}
+    paths = {suffix: out / f"{name}.{suffix}" for suffix in ("md", "json", "png")}
     results = {**results, "targets": targets(results)}
     paths["md"].write_text(markdown(results))
     paths["png"].unlink(missing_ok=True)  # never leave an older run's chart next to this table

@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing (atheris / libFuzzer) of the compiled middleware against its twin.
 
 Each input is decoded into a case (a configuration, a scope, the messages the app sends;
-see cases.py) and run through both implementations: the process must not crash, nothing
+see fuzz_cases.py) and run through both implementations: the process must not crash, nothing
 may raise SystemError, and both must behave the same (same exception class, same messages).
 A mismatch raises AssertionError: libFuzzer saves the input as crash-<sha1> and stops.
 
@@ -16,11 +16,8 @@ is not instrumented (that needs a clang build with -fsanitize=fuzzer-no-link).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import atheris
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # Instrumented too: coverage of the case builder rewards inputs that take new choices.
 with atheris.instrument_imports():

@@ -109,7 +109,7 @@ def test_micro_has_every_scenario_and_row(quick_run: tuple[Path, Any], results: 
 def test_micro_reports_patterns_against_the_equivalent_regex(
     quick_run: tuple[Path, Any], results: dict[str, Any]
 ) -> None:
-    """Issue 6: the pattern rows, side by side with their regex twins, ratios in the report."""
+    """The pattern rows, side by side with their regex twins, ratios in the report."""
     markdown = (quick_run[0] / "latest.md").read_text()
     assert "### Origin patterns vs the equivalent allow_origin_regex" in markdown
     scenarios = {s["name"]: s for s in results["micro"]["scenarios"]}
