@@ -7,13 +7,12 @@ analyse is skipped (building the configuration reports what is really broken).
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from fastcors._errors import CORSConfigError
+from fastcors._errors import CORSConfigError, logger
 from fastcors._patterns import (
     DEFAULT_PORTS,
     is_public_suffix,
@@ -22,13 +21,12 @@ from fastcors._patterns import (
     public_suffix,
     split_port,
 )
+from fastcors._settings import CORSSettings
 
 try:  # the regex parser: private, but the only way to see a pattern's literal structure
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
 except ImportError:  # Python 3.10
     import sre_parse as _sre_parse
-
-logger = logging.getLogger("fastcors")
 
 # Browsers cap how long a preflight answer is cached (seconds).
 CHROMIUM_MAX_AGE = 7200
@@ -66,33 +64,36 @@ class Problem:
 
 
 def check_config(
-    allow_origins: Any = (),
-    allow_methods: Any = ("GET",),
-    allow_headers: Any = (),
-    allow_credentials: Any = False,
-    allow_origin_regex: Any = None,
-    allow_private_network: Any = False,
-    expose_headers: Any = (),
-    max_age: Any = 600,
+    allow_origins: Collection[str] = (),
+    allow_methods: Collection[str] = ("GET",),
+    allow_headers: Collection[str] = (),
+    allow_credentials: bool = False,
+    allow_origin_regex: str | None = None,
+    allow_private_network: bool = False,
+    expose_headers: Collection[str] = (),
+    max_age: int = 600,
     *,
-    allow_origin_patterns: Any = (),
-    allow_origin_func: Any = None,
-    websocket_origin_guard: Any = False,
+    allow_origin_patterns: Collection[str] = (),
+    allow_origin_func: Callable[[str], bool] | None = None,
+    websocket_origin_guard: bool = False,
 ) -> list[Problem]:
-    """Every problem found in CORSMiddleware's arguments (same names, same defaults)."""
-    del allow_private_network  # a plain switch: nothing to get wrong
+    """Every problem found in CORSMiddleware's arguments (same names, same defaults).
+
+    Any value is taken, odd ones included: a value too odd to analyse is skipped, since
+    building the configuration reports what is really broken.
+    """
+    return check_settings(CORSSettings.from_arguments(locals()))
+
+
+def check_settings(settings: CORSSettings) -> list[Problem]:
+    """Every problem found in `settings` (allow_private_network is a plain switch: nothing to get wrong)."""
     problems: list[Problem] = []
-    arguments = {
-        "allow_origins": allow_origins,
-        "allow_methods": allow_methods,
-        "allow_headers": allow_headers,
-        "expose_headers": expose_headers,
-    }
     items: dict[str, list[Any]] = {}
-    for argument, value in arguments.items():
+    for argument in ("allow_origins", "allow_methods", "allow_headers", "expose_headers"):
+        value = getattr(settings, argument)
         problems += _guarded(_shape_problems, argument, value)
         items[argument] = _guarded(_items, value)
-    credentials = _guarded(lambda: [bool(allow_credentials)]) == [True]
+    credentials = _guarded(lambda: [bool(settings.allow_credentials)]) == [True]
 
     problems += _guarded(_origin_list_problems, items["allow_origins"], credentials)
     for origin in items["allow_origins"]:
@@ -115,12 +116,14 @@ def check_config(
                 "requests, so no header is exposed to them; list the header names instead",
             )
         )
-    if allow_origin_regex is not None:
-        problems += _guarded(_regex_problems, allow_origin_regex)
-    problems += _guarded(_max_age_problems, max_age)
-    problems += _guarded(_patterns_problems, allow_origin_patterns, credentials)
+    if settings.allow_origin_regex is not None:
+        problems += _guarded(_regex_problems, settings.allow_origin_regex)
+    problems += _guarded(_max_age_problems, settings.max_age)
+    problems += _guarded(_patterns_problems, settings.allow_origin_patterns, credentials)
     if any(isinstance(origin, str) and origin == "*" for origin in items["allow_origins"]):
-        problems += _wildcard_shadow_problems(allow_origin_patterns, allow_origin_func, websocket_origin_guard)
+        problems += _wildcard_shadow_problems(
+            settings.allow_origin_patterns, settings.allow_origin_func, settings.websocket_origin_guard
+        )
     return problems
 
 

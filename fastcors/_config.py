@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastcors._errors import CORSConfigError
 from fastcors._patterns import OriginPattern, parse_patterns
+
+if TYPE_CHECKING:
+    from fastcors._settings import CORSSettings
 
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
 SAFELISTED_HEADERS = {"Accept", "Accept-Language", "Content-Language", "Content-Type"}
@@ -24,8 +27,11 @@ PREFLIGHT_VARY = (
 
 # Bits of a refused preflight, in the order Starlette lists them in the 400 body.
 FAILURE_NAMES = ("origin", "method", "headers", "private-network")
+ORIGIN_FAILURE, METHOD_FAILURE, HEADERS_FAILURE, PRIVATE_NETWORK_FAILURE = (1 << bit for bit in range(4))
 # A bit beyond those, for explanations only: a WebSocket handshake refused for its origin.
 WEBSOCKET_FAILURE = 1 << len(FAILURE_NAMES)
+# The content type of every plain-text answer fastcors sends itself (Starlette's PlainTextResponse).
+PLAIN_TEXT = (b"content-type", b"text/plain; charset=utf-8")
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,6 @@ class Config:
     """Everything the per-request code needs, precomputed as bytes, sets and tuples."""
 
     allow_all_origins: bool
-    allow_credentials: bool
     # `*` with credentials: Starlette answers every origin with itself, credentials allowed.
     reflect_any_origin: bool
     # Exact-match set of allowed origins (latin-1 bytes), or None when the user passed
@@ -109,11 +114,19 @@ _WEBSOCKET_DENIAL_BODY = b"Disallowed CORS origin"
 WEBSOCKET_DENIAL = (
     403,
     (
-        (b"content-type", b"text/plain; charset=utf-8"),
+        PLAIN_TEXT,
         (b"content-length", str(len(_WEBSOCKET_DENIAL_BODY)).encode()),
     ),
     _WEBSOCKET_DENIAL_BODY,
 )
+
+
+def refused_headers(allowed: frozenset[str], requested: str) -> list[str]:
+    """The items of an Access-Control-Request-Headers value that `allowed` refuses.
+
+    Starlette's test: split on ",", lower-case, strip, look up (so an empty item is refused).
+    """
+    return [item for item in requested.split(",") if item.lower().strip() not in allowed]
 
 
 def _origin_func(func: Any) -> Callable[[str], bool] | None:
@@ -130,22 +143,15 @@ def _origin_func(func: Any) -> Callable[[str], bool] | None:
     return func
 
 
-def build_config(
-    allow_origins: Collection[str] = (),
-    allow_methods: Collection[str] = ("GET",),
-    allow_headers: Collection[str] = (),
-    allow_credentials: bool = False,
-    allow_origin_regex: str | None = None,
-    allow_private_network: bool = False,
-    expose_headers: Collection[str] = (),
-    max_age: int = 600,
-    *,
-    allow_origin_patterns: Collection[str] = (),
-    allow_origin_func: Callable[[str], bool] | None = None,
-    websocket_origin_guard: bool = False,
-) -> Config:
+def build_config(settings: CORSSettings) -> Config:
     # Mirrors starlette.middleware.cors.CORSMiddleware.__init__, statement for statement;
-    # the keyword-only arguments are fastcors' own and come after (see _patterns).
+    # fastcors' own arguments come after (see _patterns).
+    allow_origins = settings.allow_origins
+    allow_methods = settings.allow_methods
+    allow_headers = settings.allow_headers
+    allow_credentials = settings.allow_credentials
+    allow_origin_regex = settings.allow_origin_regex
+    expose_headers = settings.expose_headers
     if "*" in allow_methods:
         allow_methods = ALL_METHODS
 
@@ -174,7 +180,7 @@ def build_config(
     preflight_headers.update(
         {
             "Access-Control-Allow-Methods": ", ".join(allow_methods),
-            "Access-Control-Max-Age": str(max_age),
+            "Access-Control-Max-Age": str(settings.max_age),
         }
     )
     sorted_headers = sorted(SAFELISTED_HEADERS | set(allow_headers))
@@ -190,13 +196,13 @@ def build_config(
     # otherwise Starlette appends it after the other simple headers.
     reflect_any_origin = bool(allow_all_origins and allow_credentials)
     # fastcors' own arguments are checked after Starlette's, whose errors come first.
-    origin_patterns = parse_patterns(allow_origin_patterns, bool(allow_credentials))
-    origin_func = _origin_func(allow_origin_func)
-    if not isinstance(websocket_origin_guard, bool):
-        raise CORSConfigError(f"websocket_origin_guard must be True or False, not {websocket_origin_guard!r}")
+    origin_patterns = parse_patterns(settings.allow_origin_patterns, bool(allow_credentials))
+    origin_func = _origin_func(settings.allow_origin_func)
+    websocket_guard = settings.websocket_origin_guard
+    if not isinstance(websocket_guard, bool):
+        raise CORSConfigError(f"websocket_origin_guard must be True or False, not {websocket_guard!r}")
     return Config(
         allow_all_origins=bool(allow_all_origins),
-        allow_credentials=bool(allow_credentials),
         reflect_any_origin=reflect_any_origin,
         origins=origins,
         origins_fallback=origins_fallback,
@@ -206,7 +212,7 @@ def build_config(
         methods_fallback=methods_fallback,
         allow_all_headers=bool(allow_all_headers),
         allowed_headers=frozenset(h.lower() for h in sorted_headers),
-        allow_private_network=bool(allow_private_network),
+        allow_private_network=bool(settings.allow_private_network),
         preflight_headers=_raw_headers("allow_methods/allow_headers/max_age", preflight_headers),
         preflight_answers=PREFLIGHT_ANSWERS,
         simple_headers=simple,
@@ -214,6 +220,6 @@ def build_config(
         simple_after_origin=simple[1:] if reflect_any_origin else (),
         origin_patterns=origin_patterns,
         origin_func=origin_func,
-        websocket_guard=websocket_origin_guard,
+        websocket_guard=websocket_guard,
         websocket_denial=WEBSOCKET_DENIAL,
     )

@@ -15,11 +15,21 @@ try:
 except ImportError:  # pure-Python install without Cython: the decorators are no-ops
     from fastcors import _cython_shim as cython
 
-from fastcors._checks import logger
-from fastcors._config import WEBSOCKET_FAILURE, Config
+from fastcors._config import (
+    HEADERS_FAILURE,
+    METHOD_FAILURE,
+    ORIGIN_FAILURE,
+    PLAIN_TEXT,
+    PRIVATE_NETWORK_FAILURE,
+    WEBSOCKET_FAILURE,
+    Config,
+    refused_headers,
+)
 from fastcors._debug import show
+from fastcors._errors import logger
+from fastcors._handle import CORSHandle, prepare
 from fastcors._patterns import LABEL_ALPHABET, OriginPattern
-from fastcors._settings import CORSHandle, CORSSettings, new_settings, prepare
+from fastcors._settings import CORSSettings, new_settings
 
 COMPILED: bool = cython.compiled
 
@@ -32,9 +42,15 @@ _VARY = cython.declare(bytes, b"vary")
 _ALLOW_ORIGIN = cython.declare(bytes, b"access-control-allow-origin")
 _ALLOW_HEADERS = cython.declare(bytes, b"access-control-allow-headers")
 _ALLOW_PRIVATE_NETWORK = cython.declare(tuple, (b"access-control-allow-private-network", b"true"))
-_CONTENT_TYPE = cython.declare(tuple, (b"content-type", b"text/plain; charset=utf-8"))
+_CONTENT_TYPE = cython.declare(tuple, PLAIN_TEXT)
 _VARY_ORIGIN = cython.declare(tuple, (b"vary", b"Origin"))
 _UNSET = cython.declare(object, object())
+# The failure bits (see _config), as C constants.
+_ORIGIN_FAILURE = cython.declare(cython.int, ORIGIN_FAILURE)
+_METHOD_FAILURE = cython.declare(cython.int, METHOD_FAILURE)
+_HEADERS_FAILURE = cython.declare(cython.int, HEADERS_FAILURE)
+_PRIVATE_NETWORK_FAILURE = cython.declare(cython.int, PRIVATE_NETWORK_FAILURE)
+_WEBSOCKET_FAILURE = cython.declare(cython.int, WEBSOCKET_FAILURE)
 # What may stand in a host label before a pattern's `.example.com`, besides the dots.
 _LABEL_BYTES = cython.declare(bytes, (LABEL_ALPHABET + ".").encode("ascii"))
 _WEBSOCKET_DENIAL_EXTENSION = "websocket.http.response"
@@ -308,13 +324,7 @@ class Policy:
     def headers_allowed(self, requested: bytes) -> cython.bint:
         verdict = self.header_verdicts.get(requested)
         if verdict is None:
-            # Starlette's test: split on ",", lower-case, strip, look up (so "" is refused).
-            allowed = self.allowed_headers
-            verdict = True
-            for header in requested.decode("latin-1").split(","):
-                if header.lower().strip() not in allowed:
-                    verdict = False
-                    break
+            verdict = not refused_headers(self.allowed_headers, requested.decode("latin-1"))
             _remember(self.header_verdicts, requested, verdict)
         return verdict
 
@@ -329,19 +339,19 @@ class Policy:
             if self.preflight_explicit_origin:
                 headers.append((_ALLOW_ORIGIN, origin))
         else:
-            failures |= 1
+            failures |= _ORIGIN_FAILURE
         if not self.method_allowed(method):
-            failures |= 2
+            failures |= _METHOD_FAILURE
         if requested_headers is not None:
             if self.allow_all_headers:
                 headers.append((_ALLOW_HEADERS, requested_headers))
             elif not self.headers_allowed(requested_headers):
-                failures |= 4
+                failures |= _HEADERS_FAILURE
         if private_network is not None:
             if self.allow_private_network:
                 headers.append(_ALLOW_PRIVATE_NETWORK)
             else:
-                failures |= 8
+                failures |= _PRIVATE_NETWORK_FAILURE
         if failures and self.explain_denial is not None:
             self.explain_denial(origin, method, requested_headers, private_network, failures)
         status, body, content_length = self.preflight_answers[failures]
@@ -363,7 +373,7 @@ class Policy:
         if self.origin_allowed(origin_bytes):
             return app(scope, receive, send)
         if self.explain_denial is not None:
-            self.explain_denial(origin_bytes, None, None, None, 1 | WEBSOCKET_FAILURE)
+            self.explain_denial(origin_bytes, None, None, None, _ORIGIN_FAILURE | _WEBSOCKET_FAILURE)
         extensions = scope.get("extensions")
         denial_response: cython.bint = type(extensions) is dict and _WEBSOCKET_DENIAL_EXTENSION in extensions
         return _refuse_websocket(receive, send, denial_response, self.websocket_denial)
@@ -379,7 +389,7 @@ def _set_headers(app_headers: object, to_set: tuple) -> list:
     """
     out: list = []
     count: cython.Py_ssize_t = len(to_set)
-    seen: cython.uint = 0
+    seen: cython.uint = 0  # a bit per header of `to_set`: at most 32 (_config sets at most four)
     vary_values: list = None
     vary_at: cython.Py_ssize_t = -1
     j: cython.Py_ssize_t
@@ -437,7 +447,7 @@ class SendWithCORS:
             elif not policy.allow_all_origins:
                 explicit = policy.origin_allowed(origin)
                 if not explicit and policy.explain_denial is not None:
-                    policy.explain_denial(origin, None, None, None, 1)
+                    policy.explain_denial(origin, None, None, None, _ORIGIN_FAILURE)
         # Never mutate the app's own list: apps reuse header lists across responses.
         # (Starlette's message.setdefault("headers", []), without the method call.)
         try:
@@ -599,21 +609,8 @@ class CORSMiddleware(Middleware):
         strict: bool = False,
         debug: bool = False,
     ) -> None:
-        settings = CORSSettings(
-            allow_origins,
-            allow_methods,
-            allow_headers,
-            allow_credentials,
-            allow_origin_regex,
-            allow_private_network,
-            expose_headers,
-            max_age,
-            allow_origin_patterns=allow_origin_patterns,
-            allow_origin_func=allow_origin_func,
-            websocket_origin_guard=websocket_origin_guard,
-            strict=strict,
-            debug=debug,
-        )
+        # The parameters above are CORSSettings' fields (a test holds them so), `app` and `handle` aside.
+        settings = CORSSettings.from_arguments(locals())
         config, explain = prepare(settings)  # raises where Starlette's constructor raises
         Middleware.__init__(self, app, Policy(config, explain, settings))
         if handle is not None:

@@ -11,9 +11,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from fastcors._config import FAILURE_NAMES, WEBSOCKET_FAILURE, Config
-
-logger = logging.getLogger("fastcors")
+from fastcors._config import (
+    FAILURE_NAMES,
+    HEADERS_FAILURE,
+    METHOD_FAILURE,
+    ORIGIN_FAILURE,
+    PRIVATE_NETWORK_FAILURE,
+    WEBSOCKET_FAILURE,
+    Config,
+    refused_headers,
+)
+from fastcors._errors import logger
 
 SHOWN_CHARS = 120  # of any request value, in a log line
 SHOWN_ITEMS = 20  # of any allowed list
@@ -27,7 +35,7 @@ def denial_explainer(config: Config, level: int = logging.DEBUG) -> Explainer:
     It logs at `level` on the "fastcors" logger: DEBUG when debugging was switched on through
     the logger's level, WARNING with `debug=True` (so it shows without any logging set up).
 
-    `failures` is a bitmask: 1 origin, 2 method, 4 headers, 8 private network. A simple
+    `failures` is a bitmask of the *_FAILURE bits of _config. A simple
     (non-preflight) request refused for its origin comes with method, headers and private
     network all None; a refused WebSocket handshake likewise, with WEBSOCKET_FAILURE set.
     """
@@ -48,18 +56,18 @@ def denial_explainer(config: Config, level: int = logging.DEBUG) -> Explainer:
             return
         origin_text = _text(origin)
         reasons = []
-        if failures & 1:
+        if failures & ORIGIN_FAILURE:
             hint = _near_miss(config, origin_text)
             reasons.append(f"origin {show(origin_text)} is not allowed (allowed: {allowed_origins}){hint}")
-        if failures & 2:
+        if failures & METHOD_FAILURE:
             reasons.append(
                 f"method {show(_text(requested_method))} is not allowed (allowed: {allowed_methods}; "
                 "the comparison is case-sensitive)"
             )
-        if failures & 4:
+        if failures & HEADERS_FAILURE:
             refused = _refused_headers(config, _text(requested_headers))
             reasons.append(f"request header(s) {', '.join(refused)} not allowed (allowed: {allowed_headers})")
-        if failures & 8:
+        if failures & PRIVATE_NETWORK_FAILURE:
             reasons.append(
                 "the request asks for private network access (Access-Control-Request-Private-Network) "
                 "and allow_private_network is False"
@@ -143,9 +151,7 @@ def _near_miss(config: Config, origin: str) -> str:
 
 
 def _refused_headers(config: Config, requested: str) -> list[str]:
-    # Starlette's test: split on ",", lower-case, strip; an empty item is refused too.
-    allowed = config.allowed_headers
-    refused = [show(item.strip()) for item in requested.split(",") if item.lower().strip() not in allowed]
+    refused = [show(item.strip()) for item in refused_headers(config.allowed_headers, requested)]
     if len(refused) > SHOWN_ITEMS:
         refused = [*refused[:SHOWN_ITEMS], f"and {len(refused) - SHOWN_ITEMS} more"]
     return refused

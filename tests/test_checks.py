@@ -396,10 +396,12 @@ def messages(caplog: pytest.LogCaptureFixture, level: int = logging.DEBUG) -> li
 
 
 CONFIG = build_config(
-    allow_origins=["https://app.example.com", "https://admin.example.com/"],
-    allow_origin_regex=r"https://[a-z]+\.preview\.example\.com",
-    allow_methods=["GET", "POST"],
-    allow_headers=["X-Request-Id"],
+    CORSSettings(
+        allow_origins=["https://app.example.com", "https://admin.example.com/"],
+        allow_origin_regex=r"https://[a-z]+\.preview\.example\.com",
+        allow_methods=["GET", "POST"],
+        allow_headers=["X-Request-Id"],
+    )
 )
 
 
@@ -473,7 +475,7 @@ def test_explainer_is_silent_unless_debug(caplog: pytest.LogCaptureFixture) -> N
 
 
 def test_explains_str_configuration(debug_log: pytest.LogCaptureFixture) -> None:
-    config = build_config(allow_origins="https://app.example.com", allow_methods="GET")
+    config = build_config(CORSSettings(allow_origins="https://app.example.com", allow_methods="GET"))
     denial_explainer(config)(b"https://evil.com", b"PUT", None, None, 3)
     [line] = messages(debug_log)
     assert line.count("substring") == 2
