@@ -2,8 +2,8 @@
 
 from fastcors._checks import Problem, check_config
 from fastcors._errors import CORSConfigError
-from fastcors._loader import load as _load
 from fastcors._handle import CORSHandle
+from fastcors._loader import load as _load
 from fastcors._settings import CORSSettings
 
 _core = _load()

@@ -14,11 +14,12 @@ from typing import Any
 
 from fastcors._errors import CORSConfigError, logger
 from fastcors._patterns import (
-    DEFAULT_PORTS,
     is_public_suffix,
+    names_default_port,
     parse_pattern,
     pattern_items,
     public_suffix,
+    split_origin,
     split_port,
 )
 from fastcors._settings import CORSSettings
@@ -313,38 +314,33 @@ def _origin_problems(origin: str, credentials: bool) -> list[Problem]:
             f"use {instead} instead",
         )
         return problems
-    scheme, sep, rest = text.partition("://")
-    if not sep:
+    parts = split_origin(text)
+    if parts is None:
         host_guess = text.split("/")[0]
         add(
             "origin-no-scheme",
             f"allowed origin {origin!r} has no scheme; browsers send the scheme too, e.g. {'https://' + host_guess!r}",
         )
         return problems
+    scheme, authority, host, port, rest = parts
     if scheme.lower() not in KNOWN_SCHEMES:
         add(
             "origin-unknown-scheme",
             f"allowed origin {origin!r} has the unknown scheme {scheme!r}; browsers send origins like "
             f"'https://example.com' (http, https or an extension scheme)",
         )
-    authority, slash, path = rest.partition("/")
-    for mark in "?#":  # a query or fragment is as wrong as a path
-        if mark in authority:
-            authority, _, tail = authority.partition(mark)
-            path, slash = mark + tail + slash + path, "/"
     bare = f"{scheme}://{authority}"
-    if slash and not path:
+    if rest == "/":
         add(
             "origin-trailing-slash",
             f"allowed origin {origin!r} ends with '/', but an Origin header never does; use {bare!r}",
         )
-    elif slash:
+    elif rest:
         add(
             "origin-path",
             f"allowed origin {origin!r} has a path, but an Origin header is only scheme://host[:port]; use {bare!r}",
         )
-    host, port = split_port(authority)
-    if port is not None and DEFAULT_PORTS.get(scheme.lower()) == port:
+    if names_default_port(parts):
         add(
             "origin-default-port",
             f"allowed origin {origin!r} names the default port :{port}, which browsers leave out; "

@@ -22,6 +22,7 @@ from fastcors._config import (
     refused_headers,
 )
 from fastcors._errors import logger
+from fastcors._patterns import browser_origin, names_default_port, split_origin
 
 SHOWN_CHARS = 120  # of any request value, in a log line
 SHOWN_ITEMS = 20  # of any allowed list
@@ -135,18 +136,21 @@ def _describe_origins(config: Config) -> str:
 
 
 def _near_miss(config: Config, origin: str) -> str:
-    """A hint when the origin differs from an allowed one only in a way users often get wrong."""
-    normalized = origin.strip().lower()
+    """A hint when an allowed origin names this one, but not as browsers write it."""
+    sent = browser_origin(origin)
+    if sent != origin.strip().lower():
+        return ""  # not an origin as browsers send it: nothing to compare
     for allowed in _texts(config.origins, config.origins_fallback):
-        if allowed == origin:
+        if allowed == origin or browser_origin(allowed) != sent:
             continue
-        if allowed.strip().lower() == normalized:
-            return f"; it differs from the allowed {allowed!r} only in case or whitespace"
-        if allowed.rstrip("/").lower() == normalized:
+        parts = split_origin("".join(allowed.split()))
+        if parts is not None and parts.rest == "/":
             return f"; the allowed {allowed!r} ends with '/', which browsers never send"
-        for port in (":443", ":80"):
-            if allowed.endswith(port) and allowed[: -len(port)].lower() == normalized:
-                return f"; the allowed {allowed!r} names the default port, which browsers leave out"
+        if parts is not None and parts.rest:
+            return f"; the allowed {allowed!r} has a path, which browsers never send"
+        if parts is not None and names_default_port(parts):
+            return f"; the allowed {allowed!r} names the default port, which browsers leave out"
+        return f"; it differs from the allowed {allowed!r} only in case or whitespace"
     return ""
 
 

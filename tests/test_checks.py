@@ -528,3 +528,23 @@ def test_middleware_warns_once_per_problem(impl: ModuleType, caplog: pytest.LogC
 async def _ok_app(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b""})
+
+
+@pytest.mark.parametrize(
+    ("origin", "hint"),
+    [
+        (b"https://path.example.com", "has a path"),
+        (b"https://port.example.com", "names the default port"),
+        (b"https://path.example.com/x", None),  # not an origin as browsers send it: no hint
+    ],
+)
+def test_explains_near_misses_from_the_shared_origin_rules(
+    debug_log: pytest.LogCaptureFixture, origin: bytes, hint: str | None
+) -> None:
+    config = build_config(CORSSettings(allow_origins=["https://path.example.com/app", "https://port.example.com:443"]))
+    denial_explainer(config)(origin, None, None, None, 1)
+    [line] = messages(debug_log)
+    if hint is None:
+        assert "; the allowed" not in line and "differs from the allowed" not in line
+    else:
+        assert hint in line
