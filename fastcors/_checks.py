@@ -77,6 +77,7 @@ def check_config(
     allow_origin_patterns: Collection[str] = (),
     allow_origin_func: Callable[[str], bool] | None = None,
     websocket_origin_guard: bool = False,
+    starlette_version: str = "installed",
 ) -> list[Problem]:
     """Every problem found in CORSMiddleware's arguments (same names, same defaults).
 

@@ -31,6 +31,8 @@ class CORSSettings:
     allow_origin_patterns: Collection[str] = ()
     allow_origin_func: Callable[[str], bool] | None = None
     websocket_origin_guard: bool = False
+    # The Starlette release whose answers to give: "installed", "newest", or e.g. "0.46.2".
+    starlette_version: str = "installed"
     strict: bool = False
     debug: bool = False
 

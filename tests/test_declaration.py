@@ -56,6 +56,7 @@ def test_constructor_passes_every_argument_on(impl: ModuleType) -> None:
         "allow_origin_patterns": ["https://*.c.example"],
         "allow_origin_func": lambda origin: False,
         "websocket_origin_guard": True,
+        "starlette_version": "1.6",
         "strict": False,
         "debug": True,
     }
