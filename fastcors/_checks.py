@@ -7,12 +7,14 @@ analyse is skipped (building the configuration reports what is really broken).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from fastcors._errors import CORSConfigError, logger
+from fastcors._generations import NEWEST, Generation, generation
 from fastcors._patterns import (
     is_public_suffix,
     names_default_port,
@@ -56,12 +58,17 @@ TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 @dataclass(frozen=True)
 class Problem:
-    """One misconfiguration: a stable code, the argument, the offending value, and the fix."""
+    """One misconfiguration: a stable code, the argument, the offending value, and the fix.
+
+    `advice` marks what is not a misconfiguration but worth knowing (how the Starlette release
+    being reproduced answers): logged at INFO, never raised by ``strict=True``.
+    """
 
     code: str
     argument: str
     value: Any
     message: str
+    advice: bool = False
 
 
 def check_config(
@@ -126,7 +133,54 @@ def check_settings(settings: CORSSettings) -> list[Problem]:
         problems += _wildcard_shadow_problems(
             settings.allow_origin_patterns, settings.allow_origin_func, settings.websocket_origin_guard
         )
+    starlette = _guarded(lambda: [generation(settings.starlette_version)])
+    if starlette and starlette[0] is not NEWEST:
+        problems += _generation_advice(starlette[0], settings.starlette_version, items)
     return problems
+
+
+def _generation_advice(starlette: Generation, version: str, items: dict[str, list[Any]]) -> list[Problem]:
+    """What the newest Starlette answers better than the release being reproduced."""
+    as_release = f"fastcors answers as Starlette {starlette.releases} (starlette_version={version!r})"
+    opt_in = "pass starlette_version='newest' for the newer answers (they then differ from that Starlette's)"
+    advice = []
+    if not starlette.vary_on_every_response:
+        advice.append(
+            Problem(
+                "starlette-vary",
+                "starlette_version",
+                version,
+                f"{as_release}: responses to requests without an Origin, to refused origins and '*' answers "
+                f"carry no 'Vary: Origin', so a shared cache (a CDN, a proxy) can serve one origin's response "
+                f"to another; Starlette 1.7 adds it to every response. To get it, {opt_in}",
+                advice=True,
+            )
+        )
+    if starlette.wildcard_reflects_on == "cookie" and "*" in items["allow_origins"]:
+        advice.append(
+            Problem(
+                "starlette-wildcard-cookie",
+                "starlette_version",
+                version,
+                f"{as_release}: with allow_origins=['*'], a request carrying a cookie gets its own origin back "
+                f"instead of '*', so the answer depends on a request header no Vary names; from Starlette 1.0 "
+                f"it depends on allow_credentials only. To get that, {opt_in}",
+                advice=True,
+            )
+        )
+    if "*" in items["allow_methods"] and set(NEWEST.all_methods) - set(starlette.all_methods):
+        missing = ", ".join(sorted(set(NEWEST.all_methods) - set(starlette.all_methods)))
+        advice.append(
+            Problem(
+                "starlette-all-methods",
+                "starlette_version",
+                version,
+                f"{as_release}: allow_methods=['*'] does not allow {missing}, which newer Starlette "
+                f"releases include. To allow it, list it in allow_methods, or {opt_in}",
+                advice=True,
+            )
+        )
+    return advice
 
 
 def _patterns_problems(patterns: Any, credentials: bool) -> list[Problem]:
@@ -187,11 +241,13 @@ def _guarded(check: Any, *args: Any) -> list[Any]:
 
 
 def report(problems: Iterable[Problem], strict: bool) -> None:
-    """Log each problem once at WARNING; with `strict`, then raise CORSConfigError listing them all."""
+    """Log each problem once at WARNING (advice at INFO); with `strict`, then raise CORSConfigError
+    listing all but the advice."""
     # Keyed by text: a problem's value may be unhashable (a list the user passed).
     unique = list({(p.code, p.argument, p.message): p for p in problems}.values())
     for problem in unique:
-        logger.warning("CORS configuration: %s", problem.message)
+        logger.log(logging.INFO if problem.advice else logging.WARNING, "CORS configuration: %s", problem.message)
+    unique = [problem for problem in unique if not problem.advice]
     if strict and unique:
         lines = "\n".join(f"- [{p.code}] {p.message}" for p in unique)
         raise CORSConfigError(f"{len(unique)} CORS configuration problem(s):\n{lines}")
