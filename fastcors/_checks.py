@@ -240,12 +240,12 @@ def _guarded(check: Any, *args: Any) -> list[Any]:
         return []
 
 
-def report(problems: Iterable[Problem], strict: bool) -> None:
+def report(problems: Iterable[Problem], strict: bool, log: bool = True) -> None:
     """Log each problem once at WARNING (advice at INFO); with `strict`, then raise CORSConfigError
     listing all but the advice."""
     # Keyed by text: a problem's value may be unhashable (a list the user passed).
     unique = list({(p.code, p.argument, p.message): p for p in problems}.values())
-    for problem in unique:
+    for problem in unique if log else ():
         logger.log(logging.INFO if problem.advice else logging.WARNING, "CORS configuration: %s", problem.message)
     unique = [problem for problem in unique if not problem.advice]
     if strict and unique:

@@ -41,9 +41,24 @@ class CORSSettings:
         """The settings named in `arguments` (a signature's locals(): other names are ignored)."""
         return cls(**{name: arguments[name] for name in NAMES if name in arguments})
 
-    def cors_arguments(self) -> dict[str, Any]:
-        """The arguments that decide the CORS answers (all but strict and debug)."""
-        return {name: getattr(self, name) for name in NAMES if name not in BEHAVIOUR}
+    def arguments(self) -> dict[str, Any]:
+        """As CORSMiddleware's keyword arguments: ``add_middleware(CORSMiddleware, **settings.arguments())``."""
+        return {name: getattr(self, name) for name in NAMES}
+
+    def validate(self) -> CORSSettings:
+        """Check these settings now, as the constructor will: raise what it would raise (with
+        ``strict=True``, a CORSConfigError listing the misconfigurations too); else return them.
+
+        Frameworks build the middleware late (Starlette on the first request, or at lifespan
+        startup, whose errors uvicorn's default ``--lifespan auto`` only logs): validating where
+        the settings are written makes a refused configuration fail at import instead.
+        """
+        from fastcors._checks import check_settings, report  # (they import this module)
+        from fastcors._config import build_config
+
+        build_config(self)
+        report(check_settings(self), self.strict, log=False)  # the constructor logs them
+        return self
 
 
 # Every argument's name, in the constructor's order.

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from fastcors import CORSSettings, check_config
+from fastcors import CORSConfigError, CORSSettings, check_config
 from fastcors._config import Config
 from fastcors._settings import BEHAVIOUR
 
@@ -82,3 +82,19 @@ def test_every_config_field_reaches_the_policy() -> None:
 def test_settings_from_arguments_ignores_other_names(name: str) -> None:
     settings = CORSSettings.from_arguments({name: getattr(CORSSettings(), name), "self": object(), "app": None})
     assert settings == CORSSettings()
+
+
+def test_settings_arguments_build_the_same_settings(impl: ModuleType) -> None:
+    settings = CORSSettings(allow_origins=["https://a.example"], max_age=5, websocket_origin_guard=True)
+    assert impl.CORSMiddleware(None, **settings.arguments()).settings == settings
+
+
+def test_validate_raises_what_the_constructor_raises_and_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    good = CORSSettings(allow_origins=["https://a.example"], strict=True)
+    assert good.validate() is good
+    with pytest.raises(TypeError):
+        CORSSettings(allow_origin_regex=b"x").validate()  # type: ignore[arg-type]
+    with pytest.raises(CORSConfigError, match="origin-trailing-slash"):
+        CORSSettings(allow_origins=["https://a.example/"], strict=True).validate()
+    assert CORSSettings(allow_origins=["https://a.example/"]).validate()  # not strict: no error
+    assert caplog.records == []
