@@ -7,9 +7,10 @@ analyse is skipped (building the configuration reports what is really broken).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,7 @@ def check_config(
     allow_origin_func: Callable[[str], bool] | None = None,
     websocket_origin_guard: bool = False,
     starlette_version: str = "installed",
+    paths: Mapping[str, CORSSettings | None] | None = None,
 ) -> list[Problem]:
     """Every problem found in CORSMiddleware's arguments (same names, same defaults).
 
@@ -136,6 +138,46 @@ def check_settings(settings: CORSSettings) -> list[Problem]:
     starlette = _guarded(lambda: [generation(settings.starlette_version)])
     if starlette and starlette[0] is not NEWEST:
         problems += _generation_advice(starlette[0], settings.starlette_version, items)
+    problems += _guarded(_paths_problems, settings)
+    return problems
+
+
+def _paths_problems(settings: CORSSettings) -> list[Problem]:
+    """Path policies that can never apply, and each path's own problems, the path named."""
+    if not isinstance(settings.paths, Mapping):
+        return []  # building the configuration reports it
+    problems = []
+    if "/" in settings.paths:
+        problems.append(
+            Problem(
+                "paths-top-level-unused",
+                "paths",
+                "/",
+                "paths has '/', under which every request falls, so the top-level arguments never apply; "
+                "move them into paths['/'], or drop the '/' key",
+            )
+        )
+    for prefix, path_settings in settings.paths.items():
+        marks = [mark for mark in "?#" if isinstance(prefix, str) and mark in prefix]
+        if marks:
+            problems.append(
+                Problem(
+                    "path-never-selected",
+                    "paths",
+                    prefix,
+                    f"paths[{prefix!r}] contains {marks[0]!r}, which a request's path never does (the query "
+                    f"string is not part of it), so this policy is never selected; use the path alone",
+                )
+            )
+        if isinstance(path_settings, CORSSettings):
+            # Checked under the top level's Starlette generation; its advice is the top level's too.
+            inherited = dataclasses.replace(path_settings, starlette_version=settings.starlette_version)
+            where = f"paths[{prefix!r}]"
+            problems += [
+                dataclasses.replace(problem, argument=f"{where}.{problem.argument}", message=f"{where}: {problem.message}")
+                for problem in check_settings(inherited)
+                if not problem.advice
+            ]
     return problems
 
 

@@ -7,18 +7,17 @@ code (compiled or pure Python) only looks things up in what is built here and sp
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastcors._errors import CORSConfigError
 from fastcors._generations import Generation, generation
 from fastcors._patterns import OriginPattern, parse_patterns
-
-if TYPE_CHECKING:
-    from fastcors._settings import CORSSettings
+from fastcors._settings import CORSSettings
 
 SAFELISTED_HEADERS = {"Accept", "Accept-Language", "Content-Language", "Content-Type"}
 # What every generation merges into `vary` when the answer depends on the origin.
@@ -84,6 +83,8 @@ class Config:
     origin_func: Callable[[str], bool] | None
     websocket_guard: bool
     websocket_denial: tuple[int, tuple[tuple[bytes, bytes], ...], bytes]  # status, headers, body
+    # (prefix, its configuration, or None for no CORS handling), longest prefix first.
+    paths: tuple[tuple[str, Config | None], ...]
 
     @property
     def origin_extended(self) -> bool:
@@ -259,4 +260,49 @@ def build_config(settings: CORSSettings) -> Config:
         origin_func=origin_func,
         websocket_guard=websocket_guard,
         websocket_denial=WEBSOCKET_DENIAL,
+        paths=_path_configs(settings),
     )
+
+
+# What a path's settings take from the top level; a path may repeat them, not contradict them.
+INHERITED = ("starlette_version", "strict", "debug")
+
+
+def _path_configs(settings: CORSSettings) -> tuple[tuple[str, Config | None], ...]:
+    """The configuration of each path prefix in `paths`, longest prefix first."""
+    if settings.paths is None:
+        return ()
+    if not isinstance(settings.paths, Mapping):
+        raise CORSConfigError(
+            f"paths must be a dict mapping path prefixes to CORSSettings (or None for no CORS handling), "
+            f"e.g. {{'/public': CORSSettings(allow_origins=['*'])}}, not {settings.paths!r}"
+        )
+    defaults = CORSSettings()
+    configs: list[tuple[str, Config | None]] = []
+    for prefix, path_settings in settings.paths.items():
+        if type(prefix) is not str or not prefix.startswith("/") or (prefix != "/" and prefix.endswith("/")):
+            fixed = "/" + prefix.strip("/") if isinstance(prefix, str) else "'/api'"
+            raise CORSConfigError(
+                f"paths: the prefix {prefix!r} must start with '/' and not end with '/' ('/' itself aside): "
+                f"it stands for itself and everything below it; write {fixed!r}"
+            )
+        if path_settings is None:
+            configs.append((prefix, None))
+            continue
+        if not isinstance(path_settings, CORSSettings):
+            raise CORSConfigError(
+                f"paths[{prefix!r}] must be a fastcors.CORSSettings (or None for no CORS handling), "
+                f"not {path_settings!r}"
+            )
+        if path_settings.paths is not None:
+            raise CORSConfigError(f"paths[{prefix!r}] has paths of its own: list every prefix in the top level's paths")
+        for name in INHERITED:
+            value = getattr(path_settings, name)
+            if value != getattr(defaults, name) and value != getattr(settings, name):
+                raise CORSConfigError(
+                    f"paths[{prefix!r}]: {name}={value!r} contradicts the top level's {name}="
+                    f"{getattr(settings, name)!r}; set {name} once, at the top level (paths take it from there)"
+                )
+        inherited = {name: getattr(settings, name) for name in INHERITED}
+        configs.append((prefix, build_config(dataclasses.replace(path_settings, **inherited))))
+    return tuple(sorted(configs, key=lambda item: len(item[0]), reverse=True))

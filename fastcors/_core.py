@@ -7,7 +7,7 @@ decision that depends only on the configuration was made in ``_config``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Callable, Collection, Coroutine, Mapping
 from typing import Any
 
 try:
@@ -25,7 +25,7 @@ from fastcors._config import (
     Config,
     refused_headers,
 )
-from fastcors._debug import show
+from fastcors._debug import denial_explainer, show
 from fastcors._errors import logger
 from fastcors._handle import CORSHandle, prepare
 from fastcors._patterns import LABEL_ALPHABET, OriginPattern
@@ -250,11 +250,18 @@ class Policy:
     websocket_denial: tuple
     explain_denial: object  # None, or a callable logging why a request was refused (debug mode)
     settings: object  # the CORSSettings this policy was prepared from
+    paths: tuple  # ((prefix, Policy or None), ...), longest prefix first
+    has_paths: cython.bint
 
-    def __init__(self, config: Config, explain_denial: Any = None, settings: Any = None) -> None:
+    def __init__(self, config: Config, explain_level: Any = None, settings: Any = None) -> None:
         self.config = config
         self.settings = settings
-        self.explain_denial = explain_denial
+        self.explain_denial = None if explain_level is None else denial_explainer(config, explain_level)
+        self.paths = tuple(
+            (prefix, None if path_config is None else Policy(path_config, explain_level))
+            for prefix, path_config in config.paths
+        )
+        self.has_paths = len(self.paths) != 0
         self.generation = config.generation
         self.allow_all_origins = config.allow_all_origins
         self.reflect_any_origin = config.reflect_any_origin
@@ -285,6 +292,28 @@ class Policy:
         self.origin_func = config.origin_func
         self.websocket_guard = config.websocket_guard
         self.websocket_denial = config.websocket_denial
+
+    @cython.cfunc
+    def for_path(self, scope: object) -> object:
+        """The policy of the longest prefix in `paths` the request's path falls under: a Policy,
+        None for no CORS handling, or this policy when none matches."""
+        path = scope.get("path")
+        if type(path) is not str:
+            return self
+        text: str = path
+        size: cython.Py_ssize_t = len(text)
+        length: cython.Py_ssize_t
+        for entry in self.paths:
+            prefix: str = entry[0]
+            length = len(prefix)
+            if length == 1:  # "/" (the shortest, so the last): every path
+                return entry[1]
+            # `prefix` itself, or below it: the length and the boundary first (cheap in C).
+            if length > size or (length < size and text[length] != "/"):
+                continue
+            if text.startswith(prefix):
+                return entry[1]
+        return self
 
     @cython.cfunc
     def origin_allowed(self, origin: bytes) -> cython.bint:
@@ -516,19 +545,23 @@ class Middleware:
         """The arguments in force."""
         return self.policy.settings
 
-    def _install(self, settings: CORSSettings, config: Config, explain_denial: Any) -> None:
+    def _install(self, settings: CORSSettings, config: Config, explain_level: Any) -> None:
         # One reference swap: a request reads `policy` once, so it finishes under the
         # configuration it started with, whichever thread reconfigures.
-        self.policy = Policy(config, explain_denial, settings)
+        self.policy = Policy(config, explain_level, settings)
 
     def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         # A plain def returning an awaitable: no coroutine frame of our own per request.
+        policy: Policy = self.policy  # read once: one policy for the whole request
+        if policy.has_paths:
+            selected = policy.for_path(scope)
+            if selected is None:  # no CORS handling under this prefix
+                return self.app(scope, receive, send)
+            policy = selected
         if scope["type"] != "http":
-            other: Policy = self.policy  # read once, as for http
-            if other.websocket_guard and scope["type"] == "websocket":
-                return other.guard_websocket(self.app, scope, receive, send)
+            if policy.websocket_guard and scope["type"] == "websocket":
+                return policy.guard_websocket(self.app, scope, receive, send)
             return self.app(scope, receive, send)
-        policy: Policy = self.policy  # one policy for the whole request
         method = scope["method"]
         # An exact str compares without side effects, so whether this may be a preflight is
         # known before the scan; anything else is compared where Starlette compares it.
@@ -624,14 +657,15 @@ class CORSMiddleware(Middleware):
         allow_origin_func: Callable[[str], bool] | None = None,
         websocket_origin_guard: bool = False,
         starlette_version: str = "installed",
+        paths: Mapping[str, CORSSettings | None] | None = None,
         handle: CORSHandle | None = None,
         strict: bool = False,
         debug: bool = False,
     ) -> None:
         # The parameters above are CORSSettings' fields (a test holds them so), `app` and `handle` aside.
         settings = CORSSettings.from_arguments(locals())
-        config, explain = prepare(settings)  # raises where Starlette's constructor raises
-        Middleware.__init__(self, app, Policy(config, explain, settings))
+        config, explain_level = prepare(settings)  # raises where Starlette's constructor raises
+        Middleware.__init__(self, app, Policy(config, explain_level, settings))
         if handle is not None:
             if not isinstance(handle, CORSHandle):
                 raise TypeError(f"handle must be a fastcors.CORSHandle, not {handle!r}")
@@ -652,8 +686,8 @@ class CORSMiddleware(Middleware):
         one stays in force.
         """
         settings = new_settings(base, arguments)
-        config, explain = prepare(settings)
-        self._install(settings, config, explain)
+        config, explain_level = prepare(settings)
+        self._install(settings, config, explain_level)
 
     async def _call_async(self, scope: Any, receive: Any, send: Any) -> None:
         await Middleware.__call__(self, scope, receive, send)

@@ -2,8 +2,8 @@
 
 `prepare` validates a CORSSettings (raising where Starlette's constructor raises, or
 CORSConfigError), reports misconfigurations, and returns the precomputed `Config` with the
-debug explainer. `CORSHandle` replays new settings into every middleware built with it, for
-apps whose framework builds the middleware itself.
+level at which denials are explained. `CORSHandle` replays new settings into every
+middleware built with it, for apps whose framework builds the middleware itself.
 """
 
 from __future__ import annotations
@@ -15,21 +15,23 @@ from typing import Any
 
 from fastcors._checks import check_settings, report
 from fastcors._config import Config, build_config
-from fastcors._debug import Explainer, denial_explainer
 from fastcors._errors import logger
 from fastcors._settings import CORSSettings, new_settings
 
 
-def prepare(settings: CORSSettings) -> tuple[Config, Explainer | None]:
-    """Validate and precompute; raises (changing nothing anywhere) if the settings are refused."""
+def prepare(settings: CORSSettings) -> tuple[Config, int | None]:
+    """Validate and precompute; raises (changing nothing anywhere) if the settings are refused.
+
+    Returns the configuration and the level at which denials are explained (None: not at all).
+    """
     config = build_config(settings)  # raises where Starlette's constructor raises
     report(check_settings(settings), settings.strict)  # warns (or, strict, raises) on misconfigurations
     # Denials are explained only when asked for: with debug=True at WARNING (shown with no
     # logging set up), or at DEBUG when the "fastcors" logger is enabled for DEBUG.
     if settings.debug:
-        return config, denial_explainer(config, logging.WARNING)
+        return config, logging.WARNING
     if logger.isEnabledFor(logging.DEBUG):
-        return config, denial_explainer(config, logging.DEBUG)
+        return config, logging.DEBUG
     return config, None
 
 
@@ -46,7 +48,7 @@ class CORSHandle:
         # Held across a swap, so a middleware built meanwhile is never left behind.
         self._lock = threading.Lock()
         self._middlewares: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._latest: tuple[CORSSettings, Config, Explainer | None] | None = None
+        self._latest: tuple[CORSSettings, Config, int | None] | None = None
 
     def reconfigure(self, base: CORSSettings | None = None, /, **arguments: Any) -> None:
         """Validate the new settings once, then swap them into every middleware of this handle.
@@ -57,11 +59,11 @@ class CORSHandle:
         exception propagates and nothing changes.
         """
         settings = new_settings(base, arguments)
-        config, explain = prepare(settings)
+        config, explain_level = prepare(settings)
         with self._lock:
-            self._latest = (settings, config, explain)
+            self._latest = (settings, config, explain_level)
             for middleware in list(self._middlewares):
-                middleware._install(settings, config, explain)
+                middleware._install(settings, config, explain_level)
 
     @property
     def settings(self) -> CORSSettings | None:

@@ -33,6 +33,8 @@ class CORSSettings:
     websocket_origin_guard: bool = False
     # The Starlette release whose answers to give: "installed", "newest", or e.g. "0.46.2".
     starlette_version: str = "installed"
+    # Policies for path prefixes: {"/public": CORSSettings(...), "/internal": None}.
+    paths: Mapping[str, CORSSettings | None] | None = None
     strict: bool = False
     debug: bool = False
 

@@ -57,6 +57,7 @@ def test_constructor_passes_every_argument_on(impl: ModuleType) -> None:
         "allow_origin_func": lambda origin: False,
         "websocket_origin_guard": True,
         "starlette_version": "1.6",
+        "paths": {"/public": CORSSettings(allow_origins=["*"]), "/internal": None},
         "strict": False,
         "debug": True,
     }
