@@ -174,7 +174,9 @@ def _paths_problems(settings: CORSSettings) -> list[Problem]:
             inherited = dataclasses.replace(path_settings, starlette_version=settings.starlette_version)
             where = f"paths[{prefix!r}]"
             problems += [
-                dataclasses.replace(problem, argument=f"{where}.{problem.argument}", message=f"{where}: {problem.message}")
+                dataclasses.replace(
+                    problem, argument=f"{where}.{problem.argument}", message=f"{where}: {problem.message}"
+                )
                 for problem in check_settings(inherited)
                 if not problem.advice
             ]
