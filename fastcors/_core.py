@@ -250,18 +250,20 @@ class Policy:
     websocket_denial: tuple
     explain_denial: object  # None, or a callable logging why a request was refused (debug mode)
     settings: object  # the CORSSettings this policy was prepared from
-    paths: tuple  # ((prefix, Policy or None), ...), longest prefix first
+    # The policies of `paths`, longest prefix first: prefixes (str) and their Policy or None.
+    path_prefixes: tuple
+    path_policies: tuple
     has_paths: cython.bint
 
     def __init__(self, config: Config, explain_level: Any = None, settings: Any = None) -> None:
         self.config = config
         self.settings = settings
         self.explain_denial = None if explain_level is None else denial_explainer(config, explain_level)
-        self.paths = tuple(
-            (prefix, None if path_config is None else Policy(path_config, explain_level))
-            for prefix, path_config in config.paths
+        self.path_prefixes = tuple(prefix for prefix, _ in config.paths)
+        self.path_policies = tuple(
+            None if path_config is None else Policy(path_config, explain_level) for _, path_config in config.paths
         )
-        self.has_paths = len(self.paths) != 0
+        self.has_paths = len(self.path_prefixes) != 0
         self.generation = config.generation
         self.allow_all_origins = config.allow_all_origins
         self.reflect_any_origin = config.reflect_any_origin
@@ -297,22 +299,26 @@ class Policy:
     def for_path(self, scope: object) -> object:
         """The policy of the longest prefix in `paths` the request's path falls under: a Policy,
         None for no CORS handling, or this policy when none matches."""
-        path = scope.get("path")
+        try:
+            path = scope["path"]
+        except KeyError:  # lifespan
+            return self
         if type(path) is not str:
             return self
         text: str = path
         size: cython.Py_ssize_t = len(text)
         length: cython.Py_ssize_t
-        for entry in self.paths:
-            prefix: str = entry[0]
+        i: cython.Py_ssize_t
+        for i in range(len(self.path_prefixes)):
+            prefix: str = self.path_prefixes[i]
             length = len(prefix)
             if length == 1:  # "/" (the shortest, so the last): every path
-                return entry[1]
+                return self.path_policies[i]
             # `prefix` itself, or below it: the length and the boundary first (cheap in C).
             if length > size or (length < size and text[length] != "/"):
                 continue
             if text.startswith(prefix):
-                return entry[1]
+                return self.path_policies[i]
         return self
 
     @cython.cfunc
