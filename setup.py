@@ -38,6 +38,10 @@ def _fall_back(reason):
     if REQUIRE_EXTENSIONS:
         raise ExtensionRequired(f"fastcors: {reason}, and FASTCORS_REQUIRE_EXTENSIONS is set")
     _fallbacks.append(reason)
+    _say(reason)
+
+
+def _say(reason):
     print(f"*** fastcors: {reason}; the pure-Python implementation will be used.", file=sys.stderr)
 
 
@@ -72,7 +76,7 @@ def extensions():
     if NO_EXTENSIONS:
         if REQUIRE_EXTENSIONS:
             raise ExtensionRequired("fastcors: FASTCORS_NO_EXTENSIONS and FASTCORS_REQUIRE_EXTENSIONS are both set")
-        print("*** fastcors: FASTCORS_NO_EXTENSIONS is set; building the pure-Python package.", file=sys.stderr)
+        _say("FASTCORS_NO_EXTENSIONS is set")
         return []
     if platform.python_implementation() != "CPython":
         # The extension is written against CPython's C API; elsewhere the twin is the package.
