@@ -4,8 +4,9 @@ from typing import TYPE_CHECKING
 
 from fastcors._checks import Problem, check_config
 from fastcors._errors import CORSConfigError
+from fastcors._handle import CORSHandle
 from fastcors._loader import load as _load
-from fastcors._settings import CORSHandle, CORSSettings
+from fastcors._settings import CORSSettings
 from fastcors._version import __version__
 
 _core = _load()

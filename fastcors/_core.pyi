@@ -8,7 +8,8 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from fastcors._config import Config
-from fastcors._settings import CORSHandle, CORSSettings
+from fastcors._handle import CORSHandle
+from fastcors._settings import CORSSettings
 
 COMPILED: bool
 CACHE_ENTRIES: int
@@ -47,6 +48,7 @@ class CORSMiddleware(Middleware):
         allow_origin_patterns: Collection[str] = (),
         allow_origin_func: Callable[[str], bool] | None = None,
         websocket_origin_guard: bool = False,
+        starlette_version: str = "installed",
         handle: CORSHandle | None = None,
         strict: bool = False,
         debug: bool = False,

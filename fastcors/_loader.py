@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from fastcors._checks import logger
+from fastcors._errors import logger
 
 ENV_VAR = "FASTCORS_NO_EXTENSIONS"
 COMPILED_NAME = "fastcors._core"

@@ -99,7 +99,7 @@ def chromium(extra_flags: Sequence[str] = ()) -> Iterator[Any]:
 # Runs every case's fetches in order, in the page, and reports what JavaScript could read.
 # No `cache: 'no-store'`: Chromium then skips its preflight cache too (the API answers
 # with Cache-Control: no-store instead). A case's result is one string per fetch: "ok <status>", "ok cookie=<value>",
-# "ok x-exposed=<value> x-hidden=<value>", or the error: "blocked" for the TypeError that
+# "ok x-exposed=<value> x-hidden=<value>", "ok <status> <body>", or the error: "blocked" for the TypeError that
 # fetch() rejects with on a CORS failure, "<name>: <message>" for anything else.
 RUN_FETCHES_JS = """
 const cases = arguments[0];
@@ -119,6 +119,8 @@ const done = arguments[arguments.length - 1];
         } else if (f.read === 'headers') {
           const get = (name) => name + '=' + response.headers.get(name);
           parts.push('ok ' + get('x-exposed') + ' ' + get('x-hidden'));
+        } else if (f.read === 'body') {
+          parts.push('ok ' + response.status + ' ' + text);
         } else {
           parts.push('ok ' + response.status);
         }

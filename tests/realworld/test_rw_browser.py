@@ -39,7 +39,7 @@ class Fetch:
     headers: dict[str, str] = field(default_factory=dict)
     credentials: str = "same-origin"  # fetch()'s default: no cookies cross-origin
     body: str | None = None
-    read: str = "status"  # what JavaScript reports: status, cookie (as the API saw it) or headers
+    read: str = "status"  # what JavaScript reports: status, cookie (as the API saw it), headers or body
 
 
 @dataclass(frozen=True)

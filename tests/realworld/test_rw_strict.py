@@ -1,0 +1,30 @@
+"""strict=True under uvicorn's default `--lifespan auto`: refused settings reach the user only
+if they are validated where they are written (CORSSettings.validate)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from .rw_support import IMPLS, SERVERS, check_impl_available, impl_env, start_server, stop_server
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_late_validation_leaves_a_server_that_answers_500(impl: str) -> None:
+    check_impl_available(impl)
+    server = start_server(SERVERS["uvicorn"], "rw_served.strict_api:app", {**impl_env(impl), "STRICT_SETUP": "late"})
+    try:
+        assert httpx.get(server.url + "/").status_code == 500  # every request: the startup error swallowed
+        assert "CORSConfigError" in server.log_tail(20000)
+    finally:
+        stop_server(server)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_validated_settings_stop_the_server_at_import(impl: str) -> None:
+    check_impl_available(impl)
+    env = {**impl_env(impl), "STRICT_SETUP": "validated"}
+    with pytest.raises(RuntimeError, match="exited with") as caught:
+        start_server(SERVERS["uvicorn"], "rw_served.strict_api:app", env)
+    assert "CORSConfigError" in str(caught.value)
+    assert "ends with '/'" in str(caught.value)
