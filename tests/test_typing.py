@@ -56,9 +56,11 @@ class MyCORS(CORSMiddleware):
 
 problems: list[Problem] = check_config(allow_origins=["https://e.example/"])
 handle.reconfigure(SETTINGS, allow_origins=["https://f.example"])
+app.add_middleware(CORSMiddleware, **SETTINGS.validate().arguments())
 '''
 
 TYPO = "CORSMiddleware(app, allow_orgins=['https://a.example'])"
+WRONG_TYPE = "check_config(max_age='600')"
 
 
 def skip_or_fail(reason: str) -> None:
@@ -114,6 +116,13 @@ def test_a_misspelt_argument_is_reported_by_both(checked_env: Path, tmp_path: Pa
     for name, result in results.items():
         assert result.returncode != 0, f"{name} missed the typo:\n{result.stdout}"
         assert "allow_orgins" in result.stdout, f"{name}:\n{result.stdout}"
+
+
+def test_a_wrong_type_for_check_config_is_reported_by_both(checked_env: Path, tmp_path: Path) -> None:
+    results = run_checkers(checked_env, tmp_path, USER_MODULE + WRONG_TYPE + "\n")
+    for name, result in results.items():
+        assert result.returncode != 0, f"{name} missed the str max_age:\n{result.stdout}"
+        assert "max_age" in result.stdout, f"{name}:\n{result.stdout}"
 
 
 def test_the_checkers_see_the_class_and_its_parameters(checked_env: Path, tmp_path: Path) -> None:
