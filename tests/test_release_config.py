@@ -101,3 +101,8 @@ def test_the_wheels_suite_imports_only_what_the_wheel_test_group_installs() -> N
                 continue
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}, not in the wheel-test group"
+
+
+def test_publishing_waits_for_every_wheel_of_the_matrix() -> None:
+    wheels = len(PYTHONS) * sum(len(tags) for tags in PLATFORMS.values()) + 1  # and the pure wheel
+    assert f'test "$(ls dist/*.whl | wc -l)" -eq {wheels}' in WORKFLOW.read_text()
