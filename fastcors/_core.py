@@ -8,12 +8,15 @@ decision that depends only on the configuration was made in ``_config``.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Coroutine, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-try:
-    import cython
-except ImportError:  # pure-Python install without Cython: the decorators are no-ops
+if TYPE_CHECKING:  # type checkers see the shim's plain decorators and type names, not Any
     from fastcors import _cython_shim as cython
+else:
+    try:
+        import cython
+    except ImportError:  # pure-Python install without Cython: the decorators are no-ops
+        from fastcors import _cython_shim as cython
 
 from fastcors._config import (
     HEADERS_FAILURE,
