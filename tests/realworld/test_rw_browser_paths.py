@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from .rw_browser import OTHER, PAGE, run_fetches
-from .rw_support import IMPLS, check_impl_available, impl_env, serving, verdict_table
+from .rw_support import IMPLS, check_impl_available, impl_env, require_modules, serving, verdict_table
 from .test_rw_browser import WITH_COOKIE, Fetch, verdict
 
 TABLE = verdict_table("browser CORS verdicts per path: fastcors paths= vs Starlette mounted per router")
@@ -78,6 +78,7 @@ class PathsRun:
 
 
 def _run(variant: str, impl: str | None, browser: Any, pages: dict[str, str], http: httpx.Client) -> PathsRun:
+    require_modules("fastapi")
     env = {"RW_MIDDLEWARE": "starlette" if impl is None else "fastcors", "RW_PAGE_ORIGIN": pages[PAGE]}
     env["RW_OTHER_ORIGIN"] = pages[OTHER]
     if impl is not None:
