@@ -35,6 +35,11 @@ CHROMIUM_FLAGS = [
 # `localhost` and `*.localhost` to loopback without any rule.
 HOST_RESOLVER_RULES = "MAP *.example.test 127.0.0.1, MAP example.test 127.0.0.1, MAP evilexample.test 127.0.0.1"
 
+# The two page origins of the browser suites (conftest's `pages`): "page" http://127.0.0.1:<A>,
+# same-site with an API on 127.0.0.1 (its Lax cookie comes along), and "other"
+# http://localhost:<C>, cross-site.
+PAGE, OTHER = "page", "other"
+
 PAGE_HTML = b"<!doctype html><html><head><title>fastcors page</title></head><body>page</body></html>"
 
 
@@ -133,3 +138,11 @@ const done = arguments[arguments.length - 1];
   return results;
 })().then(done, (error) => done({'__error__': String(error)}));
 """
+
+
+def run_fetches(driver: Any, page: str, batch: list[dict[str, Any]]) -> dict[str, str]:
+    """Open the page at origin `page`, run RUN_FETCHES_JS on `batch` there; what JavaScript got, by id."""
+    driver.get(page + "/")
+    got = driver.execute_async_script(RUN_FETCHES_JS, batch)
+    assert "__error__" not in got, got
+    return got

@@ -20,17 +20,14 @@ every case of a page in one script run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
-from .rw_browser import RUN_FETCHES_JS, page_server
+from .rw_browser import OTHER, PAGE, run_fetches
 from .rw_support import BROWSER_VERDICTS, check_impl_available, impl_env, serving
-
-PAGE, OTHER = "page", "other"
 
 
 @dataclass(frozen=True)
@@ -127,22 +124,40 @@ def _reason(url: str, console: list[str]) -> str:
     return "no console reason" if not messages else "other: " + messages[0][:200]
 
 
-def _verdicts(api: str, results: dict[str, str], console: list[str], log: list[dict[str, Any]]) -> dict[str, str]:
-    verdicts = {}
-    for case in CASES:
-        path = f"/{case.config}/{case.id}"
-        js = results[case.id]
-        if js == "blocked":
-            js = f"blocked ({_reason(api + path, console)})"
-        received = [entry["method"] + ("+cookie" if entry["cookie"] else "") for entry in log if entry["path"] == path]
-        verdicts[case.id] = f"{js} | {','.join(received)}"
-    return verdicts
+def verdict(api: str, path: str, js: str, console: list[str], log: list[dict[str, Any]]) -> str:
+    """The verdict on the fetches to `api` + `path`: what JavaScript got | what the API server received."""
+    if js == "blocked":
+        js = f"blocked ({_reason(api + path, console)})"
+    received = [entry["method"] + ("+cookie" if entry["cookie"] else "") for entry in log if entry["path"] == path]
+    return f"{js} | {','.join(received)}"
 
 
-@pytest.fixture(scope="session")
-def pages() -> Iterator[dict[str, str]]:
-    with page_server() as page_port, page_server() as other_port:
-        yield {PAGE: f"http://127.0.0.1:{page_port}", OTHER: f"http://localhost:{other_port}"}
+def case_path(case: Case, version: str = "") -> str:
+    """Where a case is served: its configuration, answering as Starlette `version` if given."""
+    return f"/{case.config}@{version}/{case.id}" if version else f"/{case.config}/{case.id}"
+
+
+def run_cases(
+    browser: Any, pages: dict[str, str], api: str, http: httpx.Client, versions: tuple[str, ...] = ("",)
+) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Every case from its page, against each version's configurations (in one script run per page):
+    the verdicts by version and case, and Chromium's console."""
+    browser.get(api + "/_set_cookie")  # first-party: the API origin sets its cookie
+    assert any(cookie["name"] == "rwsession" for cookie in browser.get_cookies()), "the cookie was not stored"
+    browser.get_log("browser")  # drop earlier messages
+    results: dict[str, str] = {}  # by path
+    for page in (PAGE, OTHER):
+        paths = [(case_path(case, version), case) for version in versions for case in CASES if case.page == page]
+        batch = [{"id": path, "url": api + path, "fetches": [vars(f) for f in case.fetches]} for path, case in paths]
+        results.update(run_fetches(browser, pages[page], batch))
+    console = [entry["message"] for entry in browser.get_log("browser")]
+    log = http.get(api + "/_log").json()
+    verdicts: dict[str, dict[str, str]] = {version: {} for version in versions}
+    for version in versions:
+        for case in CASES:
+            path = case_path(case, version)
+            verdicts[version][case.id] = verdict(api, path, results[path], console, log)
+    return verdicts, console
 
 
 @pytest.fixture(scope="module", params=VARIANTS, ids=[variant[0] for variant in VARIANTS])
@@ -154,25 +169,9 @@ def browser_run(request: pytest.FixtureRequest, browser: Any, pages: dict[str, s
         env.update(impl_env(impl))
     with serving("uvicorn", "rw_served.browser_api:app", env, ready_path="/_impl") as api:
         implementation = http.get(api.url + "/_impl").json()
-        browser.get(api.url + "/_set_cookie")  # first-party: the API origin sets its cookie
-        assert any(cookie["name"] == "rwsession" for cookie in browser.get_cookies()), "the cookie was not stored"
-        browser.get_log("browser")  # drop earlier messages
-        results: dict[str, str] = {}
-        for page in (PAGE, OTHER):
-            browser.get(pages[page] + "/")
-            batch = [
-                {"id": case.id, "url": f"{api.url}/{case.config}/{case.id}", "fetches": [vars(f) for f in case.fetches]}
-                for case in CASES
-                if case.page == page
-            ]
-            got = browser.execute_async_script(RUN_FETCHES_JS, batch)
-            assert "__error__" not in got, got
-            results.update(got)
-        console = [entry["message"] for entry in browser.get_log("browser")]
-        log = http.get(api.url + "/_log").json()
-    verdicts = _verdicts(api.url, results, console, log)
-    BROWSER_VERDICTS[variant] = verdicts  # printed as a table at the end of the run
-    return BrowserRun(variant, implementation, verdicts, console)
+        verdicts, console = run_cases(browser, pages, api.url, http)
+    BROWSER_VERDICTS[variant] = verdicts[""]  # printed as a table at the end of the run
+    return BrowserRun(variant, implementation, verdicts[""], console)
 
 
 def test_api_runs_the_variant(browser_run: BrowserRun) -> None:
