@@ -1,16 +1,23 @@
 """fastcors: a drop-in, compiled replacement for Starlette's CORSMiddleware."""
 
+from typing import TYPE_CHECKING
+
 from fastcors._checks import Problem, check_config
 from fastcors._errors import CORSConfigError
+from fastcors._handle import CORSHandle
 from fastcors._loader import load as _load
-from fastcors._settings import CORSHandle, CORSSettings
+from fastcors._settings import CORSSettings
+from fastcors._version import __version__
 
 _core = _load()
 
-CORSMiddleware = _core.CORSMiddleware
+if TYPE_CHECKING:
+    # Type checkers see the class itself (fastcors/_core.pyi), whichever module runs.
+    from fastcors._core import CORSMiddleware as CORSMiddleware
+else:
+    CORSMiddleware = _core.CORSMiddleware
 COMPILED: bool = _core.COMPILED
 
-__version__ = "0.1.0"
 __all__ = [
     "COMPILED",
     "CORSConfigError",

@@ -7,28 +7,30 @@ analyse is skipped (building the configuration reports what is really broken).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fastcors._errors import CORSConfigError
+from fastcors._errors import CORSConfigError, logger
+from fastcors._generations import NEWEST, Generation, generation
 from fastcors._patterns import (
-    DEFAULT_PORTS,
     is_public_suffix,
+    names_default_port,
     parse_pattern,
     pattern_items,
     public_suffix,
+    split_origin,
     split_port,
 )
+from fastcors._settings import CORSSettings
 
 try:  # the regex parser: private, but the only way to see a pattern's literal structure
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
 except ImportError:  # Python 3.10
     import sre_parse as _sre_parse
-
-logger = logging.getLogger("fastcors")
 
 # Browsers cap how long a preflight answer is cached (seconds).
 CHROMIUM_MAX_AGE = 7200
@@ -57,42 +59,52 @@ TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 @dataclass(frozen=True)
 class Problem:
-    """One misconfiguration: a stable code, the argument, the offending value, and the fix."""
+    """One misconfiguration: a stable code, the argument, the offending value, and the fix.
+
+    `advice` marks what is not a misconfiguration but worth knowing (how the Starlette release
+    being reproduced answers): logged at INFO, never raised by ``strict=True``.
+    """
 
     code: str
     argument: str
     value: Any
     message: str
+    advice: bool = False
 
 
 def check_config(
-    allow_origins: Any = (),
-    allow_methods: Any = ("GET",),
-    allow_headers: Any = (),
-    allow_credentials: Any = False,
-    allow_origin_regex: Any = None,
-    allow_private_network: Any = False,
-    expose_headers: Any = (),
-    max_age: Any = 600,
+    allow_origins: Collection[str] = (),
+    allow_methods: Collection[str] = ("GET",),
+    allow_headers: Collection[str] = (),
+    allow_credentials: bool = False,
+    allow_origin_regex: str | None = None,
+    allow_private_network: bool = False,
+    expose_headers: Collection[str] = (),
+    max_age: int = 600,
     *,
-    allow_origin_patterns: Any = (),
-    allow_origin_func: Any = None,
-    websocket_origin_guard: Any = False,
+    allow_origin_patterns: Collection[str] = (),
+    allow_origin_func: Callable[[str], bool] | None = None,
+    websocket_origin_guard: bool = False,
+    starlette_version: str = "installed",
+    paths: Mapping[str, CORSSettings | None] | None = None,
 ) -> list[Problem]:
-    """Every problem found in CORSMiddleware's arguments (same names, same defaults)."""
-    del allow_private_network  # a plain switch: nothing to get wrong
+    """Every problem found in CORSMiddleware's arguments (same names, same defaults).
+
+    Any value is taken, odd ones included: a value too odd to analyse is skipped, since
+    building the configuration reports what is really broken.
+    """
+    return check_settings(CORSSettings.from_arguments(locals()))
+
+
+def check_settings(settings: CORSSettings) -> list[Problem]:
+    """Every problem found in `settings` (allow_private_network is a plain switch: nothing to get wrong)."""
     problems: list[Problem] = []
-    arguments = {
-        "allow_origins": allow_origins,
-        "allow_methods": allow_methods,
-        "allow_headers": allow_headers,
-        "expose_headers": expose_headers,
-    }
     items: dict[str, list[Any]] = {}
-    for argument, value in arguments.items():
+    for argument in ("allow_origins", "allow_methods", "allow_headers", "expose_headers"):
+        value = getattr(settings, argument)
         problems += _guarded(_shape_problems, argument, value)
         items[argument] = _guarded(_items, value)
-    credentials = _guarded(lambda: [bool(allow_credentials)]) == [True]
+    credentials = _guarded(lambda: [bool(settings.allow_credentials)]) == [True]
 
     problems += _guarded(_origin_list_problems, items["allow_origins"], credentials)
     for origin in items["allow_origins"]:
@@ -115,13 +127,104 @@ def check_config(
                 "requests, so no header is exposed to them; list the header names instead",
             )
         )
-    if allow_origin_regex is not None:
-        problems += _guarded(_regex_problems, allow_origin_regex)
-    problems += _guarded(_max_age_problems, max_age)
-    problems += _guarded(_patterns_problems, allow_origin_patterns, credentials)
+    if settings.allow_origin_regex is not None:
+        problems += _guarded(_regex_problems, settings.allow_origin_regex)
+    problems += _guarded(_max_age_problems, settings.max_age)
+    problems += _guarded(_patterns_problems, settings.allow_origin_patterns, credentials)
     if any(isinstance(origin, str) and origin == "*" for origin in items["allow_origins"]):
-        problems += _wildcard_shadow_problems(allow_origin_patterns, allow_origin_func, websocket_origin_guard)
+        problems += _wildcard_shadow_problems(
+            settings.allow_origin_patterns, settings.allow_origin_func, settings.websocket_origin_guard
+        )
+    starlette = _guarded(lambda: [generation(settings.starlette_version)])
+    if starlette and starlette[0] is not NEWEST:
+        problems += _generation_advice(starlette[0], settings.starlette_version, items)
+    problems += _guarded(_paths_problems, settings)
     return problems
+
+
+def _paths_problems(settings: CORSSettings) -> list[Problem]:
+    """Path policies that can never apply, and each path's own problems, the path named."""
+    if not isinstance(settings.paths, Mapping):
+        return []  # building the configuration reports it
+    problems = []
+    if "/" in settings.paths:
+        problems.append(
+            Problem(
+                "paths-top-level-unused",
+                "paths",
+                "/",
+                "paths has '/', under which every request falls, so the top-level arguments never apply; "
+                "move them into paths['/'], or drop the '/' key",
+            )
+        )
+    for prefix, path_settings in settings.paths.items():
+        marks = [mark for mark in "?#" if isinstance(prefix, str) and mark in prefix]
+        if marks:
+            problems.append(
+                Problem(
+                    "path-never-selected",
+                    "paths",
+                    prefix,
+                    f"paths[{prefix!r}] contains {marks[0]!r}, which a request's path never does (the query "
+                    f"string is not part of it), so this policy is never selected; use the path alone",
+                )
+            )
+        if isinstance(path_settings, CORSSettings):
+            # Checked under the top level's Starlette generation; its advice is the top level's too.
+            inherited = dataclasses.replace(path_settings, starlette_version=settings.starlette_version)
+            where = f"paths[{prefix!r}]"
+            problems += [
+                dataclasses.replace(
+                    problem, argument=f"{where}.{problem.argument}", message=f"{where}: {problem.message}"
+                )
+                for problem in check_settings(inherited)
+                if not problem.advice
+            ]
+    return problems
+
+
+def _generation_advice(starlette: Generation, version: str, items: dict[str, list[Any]]) -> list[Problem]:
+    """What the newest Starlette answers better than the release being reproduced."""
+    as_release = f"fastcors answers as Starlette {starlette.releases} (starlette_version={version!r})"
+    opt_in = "pass starlette_version='newest' for the newer answers (they then differ from that Starlette's)"
+    advice = []
+    if not starlette.vary_on_every_response:
+        advice.append(
+            Problem(
+                "starlette-vary",
+                "starlette_version",
+                version,
+                f"{as_release}: responses to requests without an Origin, to refused origins and '*' answers "
+                f"carry no 'Vary: Origin', so a shared cache (a CDN, a proxy) can serve one origin's response "
+                f"to another; Starlette 1.7 adds it to every response. To get it, {opt_in}",
+                advice=True,
+            )
+        )
+    if starlette.wildcard_reflects_on == "cookie" and "*" in items["allow_origins"]:
+        advice.append(
+            Problem(
+                "starlette-wildcard-cookie",
+                "starlette_version",
+                version,
+                f"{as_release}: with allow_origins=['*'], a request carrying a cookie gets its own origin back "
+                f"instead of '*', so the answer depends on a request header no Vary names; from Starlette 1.0 "
+                f"it depends on allow_credentials only. To get that, {opt_in}",
+                advice=True,
+            )
+        )
+    if "*" in items["allow_methods"] and set(NEWEST.all_methods) - set(starlette.all_methods):
+        missing = ", ".join(sorted(set(NEWEST.all_methods) - set(starlette.all_methods)))
+        advice.append(
+            Problem(
+                "starlette-all-methods",
+                "starlette_version",
+                version,
+                f"{as_release}: allow_methods=['*'] does not allow {missing}, which newer Starlette "
+                f"releases include. To allow it, list it in allow_methods, or {opt_in}",
+                advice=True,
+            )
+        )
+    return advice
 
 
 def _patterns_problems(patterns: Any, credentials: bool) -> list[Problem]:
@@ -181,12 +284,14 @@ def _guarded(check: Any, *args: Any) -> list[Any]:
         return []
 
 
-def report(problems: Iterable[Problem], strict: bool) -> None:
-    """Log each problem once at WARNING; with `strict`, then raise CORSConfigError listing them all."""
+def report(problems: Iterable[Problem], strict: bool, log: bool = True) -> None:
+    """Log each problem once at WARNING (advice at INFO); with `strict`, then raise CORSConfigError
+    listing all but the advice."""
     # Keyed by text: a problem's value may be unhashable (a list the user passed).
     unique = list({(p.code, p.argument, p.message): p for p in problems}.values())
-    for problem in unique:
-        logger.warning("CORS configuration: %s", problem.message)
+    for problem in unique if log else ():
+        logger.log(logging.INFO if problem.advice else logging.WARNING, "CORS configuration: %s", problem.message)
+    unique = [problem for problem in unique if not problem.advice]
     if strict and unique:
         lines = "\n".join(f"- [{p.code}] {p.message}" for p in unique)
         raise CORSConfigError(f"{len(unique)} CORS configuration problem(s):\n{lines}")
@@ -310,38 +415,33 @@ def _origin_problems(origin: str, credentials: bool) -> list[Problem]:
             f"use {instead} instead",
         )
         return problems
-    scheme, sep, rest = text.partition("://")
-    if not sep:
+    parts = split_origin(text)
+    if parts is None:
         host_guess = text.split("/")[0]
         add(
             "origin-no-scheme",
             f"allowed origin {origin!r} has no scheme; browsers send the scheme too, e.g. {'https://' + host_guess!r}",
         )
         return problems
+    scheme, authority, host, port, rest = parts
     if scheme.lower() not in KNOWN_SCHEMES:
         add(
             "origin-unknown-scheme",
             f"allowed origin {origin!r} has the unknown scheme {scheme!r}; browsers send origins like "
             f"'https://example.com' (http, https or an extension scheme)",
         )
-    authority, slash, path = rest.partition("/")
-    for mark in "?#":  # a query or fragment is as wrong as a path
-        if mark in authority:
-            authority, _, tail = authority.partition(mark)
-            path, slash = mark + tail + slash + path, "/"
     bare = f"{scheme}://{authority}"
-    if slash and not path:
+    if rest == "/":
         add(
             "origin-trailing-slash",
             f"allowed origin {origin!r} ends with '/', but an Origin header never does; use {bare!r}",
         )
-    elif slash:
+    elif rest:
         add(
             "origin-path",
             f"allowed origin {origin!r} has a path, but an Origin header is only scheme://host[:port]; use {bare!r}",
         )
-    host, port = split_port(authority)
-    if port is not None and DEFAULT_PORTS.get(scheme.lower()) == port:
+    if names_default_port(parts):
         add(
             "origin-default-port",
             f"allowed origin {origin!r} names the default port :{port}, which browsers leave out; "

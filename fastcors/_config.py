@@ -7,35 +7,55 @@ code (compiled or pure Python) only looks things up in what is built here and sp
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastcors._errors import CORSConfigError
+from fastcors._generations import Generation, generation
 from fastcors._patterns import OriginPattern, parse_patterns
+from fastcors._settings import CORSSettings
 
-ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
 SAFELISTED_HEADERS = {"Accept", "Accept-Language", "Content-Language", "Content-Type"}
-PREFLIGHT_VARY = (
-    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
+# What every generation merges into `vary` when the answer depends on the origin.
+VARY_ORIGIN = (b"vary", b"Origin")
+# The headers a simple response may get besides `vary` (Starlette's simple_headers and the origin).
+RESPONSE_HEADER_NAMES = (
+    b"access-control-allow-origin",
+    b"access-control-allow-credentials",
+    b"access-control-expose-headers",
 )
 
 # Bits of a refused preflight, in the order Starlette lists them in the 400 body.
 FAILURE_NAMES = ("origin", "method", "headers", "private-network")
+ORIGIN_FAILURE, METHOD_FAILURE, HEADERS_FAILURE, PRIVATE_NETWORK_FAILURE = (1 << bit for bit in range(4))
 # A bit beyond those, for explanations only: a WebSocket handshake refused for its origin.
 WEBSOCKET_FAILURE = 1 << len(FAILURE_NAMES)
+# The content type of every plain-text answer fastcors sends itself (Starlette's PlainTextResponse).
+PLAIN_TEXT = (b"content-type", b"text/plain; charset=utf-8")
 
 
 @dataclass(frozen=True)
 class Config:
     """Everything the per-request code needs, precomputed as bytes, sets and tuples."""
 
+    generation: Generation  # the Starlette releases whose answers these are
     allow_all_origins: bool
-    allow_credentials: bool
-    # `*` with credentials: Starlette answers every origin with itself, credentials allowed.
+    # `*` with credentials (from 1.0): Starlette answers every origin with itself.
     reflect_any_origin: bool
+    # `*` before 1.0: Starlette answers with the origin itself when the request has a cookie.
+    reflect_origin_on_cookie: bool
+    # Whether every response gets `vary` (else only those naming the origin, and requests
+    # without an Origin pass through untouched), and the header merged into the app's `vary`.
+    vary_on_every_response: bool
+    vary_header: tuple[bytes, bytes]
+    # Whether the merge joins all the app's `vary` values, or only the first.
+    vary_joins_every_value: bool
+    # The response header names the simple-response step sets or merges.
+    response_names: frozenset[bytes]
     # Exact-match set of allowed origins (latin-1 bytes), or None when the user passed
     # something other than a plain collection of str: then `origins_fallback` is used with
     # Python's `in`, exactly as Starlette does (a str makes it a substring test).
@@ -48,6 +68,8 @@ class Config:
     allow_all_headers: bool
     allowed_headers: frozenset[str]
     allow_private_network: bool
+    # Whether Access-Control-Request-Private-Network is looked at (Starlette 1.0 on).
+    check_private_network: bool
     preflight_headers: tuple[tuple[bytes, bytes], ...]
     # (status, body, content-length header) for each combination of failure bits.
     preflight_answers: tuple[tuple[int, bytes, tuple[bytes, bytes]], ...]
@@ -61,6 +83,8 @@ class Config:
     origin_func: Callable[[str], bool] | None
     websocket_guard: bool
     websocket_denial: tuple[int, tuple[tuple[bytes, bytes], ...], bytes]  # status, headers, body
+    # (prefix, its configuration, or None for no CORS handling), longest prefix first.
+    paths: tuple[tuple[str, Config | None], ...]
 
     @property
     def origin_extended(self) -> bool:
@@ -109,11 +133,19 @@ _WEBSOCKET_DENIAL_BODY = b"Disallowed CORS origin"
 WEBSOCKET_DENIAL = (
     403,
     (
-        (b"content-type", b"text/plain; charset=utf-8"),
+        PLAIN_TEXT,
         (b"content-length", str(len(_WEBSOCKET_DENIAL_BODY)).encode()),
     ),
     _WEBSOCKET_DENIAL_BODY,
 )
+
+
+def refused_headers(allowed: frozenset[str], requested: str) -> list[str]:
+    """The items of an Access-Control-Request-Headers value that `allowed` refuses.
+
+    Starlette's test: split on ",", lower-case, strip, look up (so an empty item is refused).
+    """
+    return [item for item in requested.split(",") if item.lower().strip() not in allowed]
 
 
 def _origin_func(func: Any) -> Callable[[str], bool] | None:
@@ -130,24 +162,27 @@ def _origin_func(func: Any) -> Callable[[str], bool] | None:
     return func
 
 
-def build_config(
-    allow_origins: Collection[str] = (),
-    allow_methods: Collection[str] = ("GET",),
-    allow_headers: Collection[str] = (),
-    allow_credentials: bool = False,
-    allow_origin_regex: str | None = None,
-    allow_private_network: bool = False,
-    expose_headers: Collection[str] = (),
-    max_age: int = 600,
-    *,
-    allow_origin_patterns: Collection[str] = (),
-    allow_origin_func: Callable[[str], bool] | None = None,
-    websocket_origin_guard: bool = False,
-) -> Config:
-    # Mirrors starlette.middleware.cors.CORSMiddleware.__init__, statement for statement;
-    # the keyword-only arguments are fastcors' own and come after (see _patterns).
+def build_config(settings: CORSSettings) -> Config:
+    # Mirrors starlette.middleware.cors.CORSMiddleware.__init__, statement for statement, in the
+    # generation asked for; fastcors' own arguments come after (see _patterns).
+    starlette = generation(settings.starlette_version)
+    if settings.allow_private_network and not starlette.private_network:
+        # Starlette before 0.51 has no such argument (a TypeError there), and takes
+        # expose_headers and max_age in its sixth and seventh places.
+        raise CORSConfigError(
+            f"allow_private_network={settings.allow_private_network!r}, but fastcors answers as Starlette "
+            f"{starlette.releases} (starlette_version={settings.starlette_version!r}), which has no such "
+            f"argument. If you passed expose_headers and max_age by position, as those releases take them, "
+            f"pass them by name; to allow private network access, pass starlette_version='newest'"
+        )
+    allow_origins = settings.allow_origins
+    allow_methods = settings.allow_methods
+    allow_headers = settings.allow_headers
+    allow_credentials = settings.allow_credentials
+    allow_origin_regex = settings.allow_origin_regex
+    expose_headers = settings.expose_headers
     if "*" in allow_methods:
-        allow_methods = ALL_METHODS
+        allow_methods = starlette.all_methods
 
     compiled_allow_origin_regex = None
     if allow_origin_regex is not None:
@@ -168,13 +203,15 @@ def build_config(
     if expose_headers:
         simple_headers["Access-Control-Expose-Headers"] = ", ".join(expose_headers)
 
-    preflight_headers: dict[str, str] = {"Vary": PREFLIGHT_VARY}
+    preflight_headers: dict[str, str] = {}
+    if preflight_explicit_allow_origin or starlette.preflight_vary_on_wildcard:
+        preflight_headers["Vary"] = starlette.preflight_vary
     if not preflight_explicit_allow_origin:
         preflight_headers["Access-Control-Allow-Origin"] = "*"
     preflight_headers.update(
         {
             "Access-Control-Allow-Methods": ", ".join(allow_methods),
-            "Access-Control-Max-Age": str(max_age),
+            "Access-Control-Max-Age": str(settings.max_age),
         }
     )
     sorted_headers = sorted(SAFELISTED_HEADERS | set(allow_headers))
@@ -186,18 +223,22 @@ def build_config(
     origins, origins_fallback = _exact_set(allow_origins)
     methods, methods_fallback = _exact_set(allow_methods)
     simple = _raw_headers("allow/expose headers", simple_headers)
-    # The explicit origin replaces `*` in place when both apply (`*` with credentials);
-    # otherwise Starlette appends it after the other simple headers.
-    reflect_any_origin = bool(allow_all_origins and allow_credentials)
+    reflects_on_credentials = starlette.wildcard_reflects_on == "credentials"
     # fastcors' own arguments are checked after Starlette's, whose errors come first.
-    origin_patterns = parse_patterns(allow_origin_patterns, bool(allow_credentials))
-    origin_func = _origin_func(allow_origin_func)
-    if not isinstance(websocket_origin_guard, bool):
-        raise CORSConfigError(f"websocket_origin_guard must be True or False, not {websocket_origin_guard!r}")
+    origin_patterns = parse_patterns(settings.allow_origin_patterns, bool(allow_credentials))
+    origin_func = _origin_func(settings.allow_origin_func)
+    websocket_guard = settings.websocket_origin_guard
+    if not isinstance(websocket_guard, bool):
+        raise CORSConfigError(f"websocket_origin_guard must be True or False, not {websocket_guard!r}")
     return Config(
+        generation=starlette,
         allow_all_origins=bool(allow_all_origins),
-        allow_credentials=bool(allow_credentials),
-        reflect_any_origin=reflect_any_origin,
+        reflect_any_origin=bool(allow_all_origins and allow_credentials and reflects_on_credentials),
+        reflect_origin_on_cookie=bool(allow_all_origins and not reflects_on_credentials),
+        vary_on_every_response=starlette.vary_on_every_response,
+        vary_header=VARY_ORIGIN,
+        vary_joins_every_value=starlette.vary_joins_every_value,
+        response_names=frozenset({VARY_ORIGIN[0], *RESPONSE_HEADER_NAMES}),
         origins=origins,
         origins_fallback=origins_fallback,
         origin_regex=compiled_allow_origin_regex,
@@ -206,14 +247,62 @@ def build_config(
         methods_fallback=methods_fallback,
         allow_all_headers=bool(allow_all_headers),
         allowed_headers=frozenset(h.lower() for h in sorted_headers),
-        allow_private_network=bool(allow_private_network),
+        allow_private_network=bool(settings.allow_private_network),
+        check_private_network=starlette.private_network,
         preflight_headers=_raw_headers("allow_methods/allow_headers/max_age", preflight_headers),
         preflight_answers=PREFLIGHT_ANSWERS,
         simple_headers=simple,
-        simple_before_origin=() if reflect_any_origin else simple,
-        simple_after_origin=simple[1:] if reflect_any_origin else (),
+        # With `*`, the origin is named only when reflected, and then replaces the `*` in
+        # place; otherwise Starlette appends it after the other simple headers.
+        simple_before_origin=() if allow_all_origins else simple,
+        simple_after_origin=simple[1:] if allow_all_origins else (),
         origin_patterns=origin_patterns,
         origin_func=origin_func,
-        websocket_guard=websocket_origin_guard,
+        websocket_guard=websocket_guard,
         websocket_denial=WEBSOCKET_DENIAL,
+        paths=_path_configs(settings),
     )
+
+
+# What a path's settings take from the top level; a path may repeat them, not contradict them.
+INHERITED = ("starlette_version", "strict", "debug")
+
+
+def _path_configs(settings: CORSSettings) -> tuple[tuple[str, Config | None], ...]:
+    """The configuration of each path prefix in `paths`, longest prefix first."""
+    if settings.paths is None:
+        return ()
+    if not isinstance(settings.paths, Mapping):
+        raise CORSConfigError(
+            f"paths must be a dict mapping path prefixes to CORSSettings (or None for no CORS handling), "
+            f"e.g. {{'/public': CORSSettings(allow_origins=['*'])}}, not {settings.paths!r}"
+        )
+    defaults = CORSSettings()
+    configs: list[tuple[str, Config | None]] = []
+    for prefix, path_settings in settings.paths.items():
+        if type(prefix) is not str or not prefix.startswith("/") or (prefix != "/" and prefix.endswith("/")):
+            fixed = "/" + prefix.strip("/") if isinstance(prefix, str) else "'/api'"
+            raise CORSConfigError(
+                f"paths: the prefix {prefix!r} must start with '/' and not end with '/' ('/' itself aside): "
+                f"it stands for itself and everything below it; write {fixed!r}"
+            )
+        if path_settings is None:
+            configs.append((prefix, None))
+            continue
+        if not isinstance(path_settings, CORSSettings):
+            raise CORSConfigError(
+                f"paths[{prefix!r}] must be a fastcors.CORSSettings (or None for no CORS handling), "
+                f"not {path_settings!r}"
+            )
+        if path_settings.paths is not None:
+            raise CORSConfigError(f"paths[{prefix!r}] has paths of its own: list every prefix in the top level's paths")
+        for name in INHERITED:
+            value = getattr(path_settings, name)
+            if value != getattr(defaults, name) and value != getattr(settings, name):
+                raise CORSConfigError(
+                    f"paths[{prefix!r}]: {name}={value!r} contradicts the top level's {name}="
+                    f"{getattr(settings, name)!r}; set {name} once, at the top level (paths take it from there)"
+                )
+        inherited = {name: getattr(settings, name) for name in INHERITED}
+        configs.append((prefix, build_config(dataclasses.replace(path_settings, **inherited))))
+    return tuple(sorted(configs, key=lambda item: len(item[0]), reverse=True))

@@ -7,19 +7,32 @@ decision that depends only on the configuration was made in ``_config``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Coroutine
-from typing import Any
+from collections.abc import Callable, Collection, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any
 
-try:
-    import cython
-except ImportError:  # pure-Python install without Cython: the decorators are no-ops
+if TYPE_CHECKING:  # type checkers see the shim's plain decorators and type names, not Any
     from fastcors import _cython_shim as cython
+else:
+    try:
+        import cython
+    except ImportError:  # pure-Python install without Cython: the decorators are no-ops
+        from fastcors import _cython_shim as cython
 
-from fastcors._checks import logger
-from fastcors._config import WEBSOCKET_FAILURE, Config
-from fastcors._debug import show
+from fastcors._config import (
+    HEADERS_FAILURE,
+    METHOD_FAILURE,
+    ORIGIN_FAILURE,
+    PLAIN_TEXT,
+    PRIVATE_NETWORK_FAILURE,
+    WEBSOCKET_FAILURE,
+    Config,
+    refused_headers,
+)
+from fastcors._debug import denial_explainer, show
+from fastcors._errors import logger
+from fastcors._handle import CORSHandle, prepare
 from fastcors._patterns import LABEL_ALPHABET, OriginPattern
-from fastcors._settings import CORSHandle, CORSSettings, new_settings, prepare
+from fastcors._settings import CORSSettings, new_settings
 
 COMPILED: bool = cython.compiled
 
@@ -28,29 +41,21 @@ _ORIGIN = cython.declare(bytes, b"origin")
 _REQUEST_METHOD = cython.declare(bytes, b"access-control-request-method")
 _REQUEST_HEADERS = cython.declare(bytes, b"access-control-request-headers")
 _REQUEST_PRIVATE_NETWORK = cython.declare(bytes, b"access-control-request-private-network")
-_VARY = cython.declare(bytes, b"vary")
 _ALLOW_ORIGIN = cython.declare(bytes, b"access-control-allow-origin")
 _ALLOW_HEADERS = cython.declare(bytes, b"access-control-allow-headers")
 _ALLOW_PRIVATE_NETWORK = cython.declare(tuple, (b"access-control-allow-private-network", b"true"))
-_CONTENT_TYPE = cython.declare(tuple, (b"content-type", b"text/plain; charset=utf-8"))
-_VARY_ORIGIN = cython.declare(tuple, (b"vary", b"Origin"))
+_CONTENT_TYPE = cython.declare(tuple, PLAIN_TEXT)
+_COOKIE = cython.declare(bytes, b"cookie")
 _UNSET = cython.declare(object, object())
+# The failure bits (see _config), as C constants.
+_ORIGIN_FAILURE = cython.declare(cython.int, ORIGIN_FAILURE)
+_METHOD_FAILURE = cython.declare(cython.int, METHOD_FAILURE)
+_HEADERS_FAILURE = cython.declare(cython.int, HEADERS_FAILURE)
+_PRIVATE_NETWORK_FAILURE = cython.declare(cython.int, PRIVATE_NETWORK_FAILURE)
+_WEBSOCKET_FAILURE = cython.declare(cython.int, WEBSOCKET_FAILURE)
 # What may stand in a host label before a pattern's `.example.com`, besides the dots.
 _LABEL_BYTES = cython.declare(bytes, (LABEL_ALPHABET + ".").encode("ascii"))
 _WEBSOCKET_DENIAL_EXTENSION = "websocket.http.response"
-# Response headers the simple-response step sets or merges.
-_CORS_RESPONSE_NAMES = cython.declare(
-    frozenset,
-    frozenset(
-        {
-            b"vary",
-            b"access-control-allow-origin",
-            b"access-control-allow-credentials",
-            b"access-control-expose-headers",
-        }
-    ),
-)
-
 # Request headers are attacker-controlled: the memo caches hold a bounded number of
 # entries, and only short keys, so they can neither grow nor hoard large values.
 CACHE_ENTRIES = 1024
@@ -216,8 +221,14 @@ class Policy:
     """A Config, held in typed fields for the compiled code, plus its bounded memo caches."""
 
     config: object
+    generation: object
     allow_all_origins: cython.bint
     reflect_any_origin: cython.bint
+    reflect_origin_on_cookie: cython.bint
+    vary_on_every_response: cython.bint
+    vary_header: tuple
+    vary_joins_every_value: cython.bint
+    response_names: frozenset
     preflight_explicit_origin: cython.bint
     origins: frozenset
     origins_fallback: object
@@ -229,6 +240,7 @@ class Policy:
     allowed_headers: frozenset
     header_verdicts = cython.declare(dict, visibility="readonly")
     allow_private_network: cython.bint
+    check_private_network: cython.bint
     preflight_headers: tuple
     preflight_answers: tuple
     simple_headers: tuple
@@ -241,13 +253,28 @@ class Policy:
     websocket_denial: tuple
     explain_denial: object  # None, or a callable logging why a request was refused (debug mode)
     settings: object  # the CORSSettings this policy was prepared from
+    # The policies of `paths`, longest prefix first: prefixes (str) and their Policy or None.
+    path_prefixes: tuple
+    path_policies: tuple
+    has_paths: cython.bint
 
-    def __init__(self, config: Config, explain_denial: Any = None, settings: Any = None) -> None:
+    def __init__(self, config: Config, explain_level: Any = None, settings: Any = None) -> None:
         self.config = config
         self.settings = settings
-        self.explain_denial = explain_denial
+        self.explain_denial = None if explain_level is None else denial_explainer(config, explain_level)
+        self.path_prefixes = tuple(prefix for prefix, _ in config.paths)
+        self.path_policies = tuple(
+            None if path_config is None else Policy(path_config, explain_level) for _, path_config in config.paths
+        )
+        self.has_paths = len(self.path_prefixes) != 0
+        self.generation = config.generation
         self.allow_all_origins = config.allow_all_origins
         self.reflect_any_origin = config.reflect_any_origin
+        self.reflect_origin_on_cookie = config.reflect_origin_on_cookie
+        self.vary_on_every_response = config.vary_on_every_response
+        self.vary_header = config.vary_header
+        self.vary_joins_every_value = config.vary_joins_every_value
+        self.response_names = config.response_names
         self.preflight_explicit_origin = config.preflight_explicit_origin
         self.origins = config.origins
         self.origins_fallback = config.origins_fallback
@@ -259,6 +286,7 @@ class Policy:
         self.allowed_headers = config.allowed_headers
         self.header_verdicts = {}
         self.allow_private_network = config.allow_private_network
+        self.check_private_network = config.check_private_network
         self.preflight_headers = config.preflight_headers
         self.preflight_answers = config.preflight_answers
         self.simple_headers = config.simple_headers
@@ -269,6 +297,32 @@ class Policy:
         self.origin_func = config.origin_func
         self.websocket_guard = config.websocket_guard
         self.websocket_denial = config.websocket_denial
+
+    @cython.cfunc
+    def for_path(self, scope: object) -> object:
+        """The policy of the longest prefix in `paths` the request's path falls under: a Policy,
+        None for no CORS handling, or this policy when none matches."""
+        try:
+            path = scope["path"]
+        except KeyError:  # lifespan
+            return self
+        if type(path) is not str:
+            return self
+        text: str = path
+        size: cython.Py_ssize_t = len(text)
+        length: cython.Py_ssize_t
+        i: cython.Py_ssize_t
+        for i in range(len(self.path_prefixes)):
+            prefix: str = self.path_prefixes[i]
+            length = len(prefix)
+            if length == 1:  # "/" (the shortest, so the last): every path
+                return self.path_policies[i]
+            # `prefix` itself, or below it: the length and the boundary first (cheap in C).
+            if length > size or (length < size and text[length] != "/"):
+                continue
+            if text.startswith(prefix):
+                return self.path_policies[i]
+        return self
 
     @cython.cfunc
     def origin_allowed(self, origin: bytes) -> cython.bint:
@@ -308,13 +362,7 @@ class Policy:
     def headers_allowed(self, requested: bytes) -> cython.bint:
         verdict = self.header_verdicts.get(requested)
         if verdict is None:
-            # Starlette's test: split on ",", lower-case, strip, look up (so "" is refused).
-            allowed = self.allowed_headers
-            verdict = True
-            for header in requested.decode("latin-1").split(","):
-                if header.lower().strip() not in allowed:
-                    verdict = False
-                    break
+            verdict = not refused_headers(self.allowed_headers, requested.decode("latin-1"))
             _remember(self.header_verdicts, requested, verdict)
         return verdict
 
@@ -329,19 +377,19 @@ class Policy:
             if self.preflight_explicit_origin:
                 headers.append((_ALLOW_ORIGIN, origin))
         else:
-            failures |= 1
+            failures |= _ORIGIN_FAILURE
         if not self.method_allowed(method):
-            failures |= 2
+            failures |= _METHOD_FAILURE
         if requested_headers is not None:
             if self.allow_all_headers:
                 headers.append((_ALLOW_HEADERS, requested_headers))
             elif not self.headers_allowed(requested_headers):
-                failures |= 4
-        if private_network is not None:
+                failures |= _HEADERS_FAILURE
+        if private_network is not None and self.check_private_network:
             if self.allow_private_network:
                 headers.append(_ALLOW_PRIVATE_NETWORK)
             else:
-                failures |= 8
+                failures |= _PRIVATE_NETWORK_FAILURE
         if failures and self.explain_denial is not None:
             self.explain_denial(origin, method, requested_headers, private_network, failures)
         status, body, content_length = self.preflight_answers[failures]
@@ -363,34 +411,39 @@ class Policy:
         if self.origin_allowed(origin_bytes):
             return app(scope, receive, send)
         if self.explain_denial is not None:
-            self.explain_denial(origin_bytes, None, None, None, 1 | WEBSOCKET_FAILURE)
+            self.explain_denial(origin_bytes, None, None, None, _ORIGIN_FAILURE | _WEBSOCKET_FAILURE)
         extensions = scope.get("extensions")
         denial_response: cython.bint = type(extensions) is dict and _WEBSOCKET_DENIAL_EXTENSION in extensions
         return _refuse_websocket(receive, send, denial_response, self.websocket_denial)
 
 
 @cython.cfunc
-def _set_headers(app_headers: object, to_set: tuple) -> list:
-    """A new list: the app's headers with `to_set` set and `Origin` merged into `vary`.
+def _set_headers(app_headers: object, to_set: tuple, policy: Policy, merge_vary: cython.bint) -> list:
+    """A new list: the app's headers with `to_set` set and, if `merge_vary`, the policy's vary
+    header merged into `vary`.
 
     "Set" and "merge" have the meaning of Starlette's MutableHeaders: the first header of a
     name is replaced in place, later ones are dropped, a missing one is appended; names are
-    compared as exact bytes.
+    compared as exact bytes. The merge joins the first `vary` value, or all of them, with
+    the policy's, as the generation in force does.
     """
+    vary_name: bytes = policy.vary_header[0]
+    joins_every_value: cython.bint = policy.vary_joins_every_value
     out: list = []
     count: cython.Py_ssize_t = len(to_set)
-    seen: cython.uint = 0
+    seen: cython.uint = 0  # a bit per header of `to_set`: at most 32 (_config sets at most four)
     vary_values: list = None
     vary_at: cython.Py_ssize_t = -1
     j: cython.Py_ssize_t
     for item in app_headers:
         name, value = item
-        if name == _VARY:
+        if merge_vary and name == vary_name:
             if vary_at < 0:
                 vary_at = len(out)
                 out.append(None)
-                vary_values = []
-            vary_values.append(_as_bytes(value))
+                vary_values = [_as_bytes(value)]
+            elif joins_every_value:
+                vary_values.append(_as_bytes(value))
             continue
         for j in range(count):
             pair: tuple = to_set[j]
@@ -404,11 +457,13 @@ def _set_headers(app_headers: object, to_set: tuple) -> list:
     for j in range(count):
         if not seen & (1 << j):
             out.append(to_set[j])
+    if not merge_vary:
+        return out
     if vary_at < 0:
-        out.append(_VARY_ORIGIN)
+        out.append(policy.vary_header)
     else:
-        vary_values.append(b"Origin")
-        out[vary_at] = (_VARY, b", ".join(vary_values))
+        vary_values.append(policy.vary_header[1])
+        out[vary_at] = (vary_name, b", ".join(vary_values))
     return out
 
 
@@ -418,10 +473,11 @@ def _set_headers(app_headers: object, to_set: tuple) -> list:
 class SendWithCORS:
     """The `send` the application gets for a non-preflight request."""
 
-    __slots__ = ("origin", "policy", "send")  # for the uncompiled twin: no per-request dict
+    __slots__ = ("cookie", "origin", "policy", "send")  # for the uncompiled twin: no per-request dict
     send: object
     policy: Policy
     origin: object  # bytes, or None when the request had no Origin
+    cookie: cython.bint  # whether the request had a cookie; set only where the policy asks
 
     def __call__(self, message: Any) -> Any:
         if message["type"] != "http.response.start":
@@ -432,12 +488,13 @@ class SendWithCORS:
         # plain `*`, otherwise when the origin is allowed (the one denial of this path).
         explicit: cython.bint = False
         if origin is not None:
-            if policy.reflect_any_origin:
+            if policy.reflect_any_origin or (policy.reflect_origin_on_cookie and self.cookie):
                 explicit = True
             elif not policy.allow_all_origins:
                 explicit = policy.origin_allowed(origin)
                 if not explicit and policy.explain_denial is not None:
-                    policy.explain_denial(origin, None, None, None, 1)
+                    policy.explain_denial(origin, None, None, None, _ORIGIN_FAILURE)
+        merge_vary: cython.bint = explicit or policy.vary_on_every_response
         # Never mutate the app's own list: apps reuse header lists across responses.
         # (Starlette's message.setdefault("headers", []), without the method call.)
         try:
@@ -453,7 +510,7 @@ class SendWithCORS:
                     appending = False
                     break
                 name = item[0]
-                if type(name) is not bytes or name in _CORS_RESPONSE_NAMES:
+                if type(name) is not bytes or name in policy.response_names:
                     appending = False
                     break
         if appending:
@@ -465,12 +522,13 @@ class SendWithCORS:
                 headers.extend(policy.simple_after_origin)
             elif origin is not None:
                 headers.extend(policy.simple_headers)
-            headers.append(_VARY_ORIGIN)
+            if merge_vary:
+                headers.append(policy.vary_header)
         elif explicit:
             to_set = (*policy.simple_before_origin, (_ALLOW_ORIGIN, origin), *policy.simple_after_origin)
-            headers = _set_headers(app_headers, to_set)
+            headers = _set_headers(app_headers, to_set, policy, True)
         else:
-            headers = _set_headers(app_headers, policy.simple_headers if origin is not None else ())
+            headers = _set_headers(app_headers, policy.simple_headers if origin is not None else (), policy, merge_vary)
         message["headers"] = headers
         return self.send(message)
 
@@ -496,19 +554,23 @@ class Middleware:
         """The arguments in force."""
         return self.policy.settings
 
-    def _install(self, settings: CORSSettings, config: Config, explain_denial: Any) -> None:
+    def _install(self, settings: CORSSettings, config: Config, explain_level: Any) -> None:
         # One reference swap: a request reads `policy` once, so it finishes under the
         # configuration it started with, whichever thread reconfigures.
-        self.policy = Policy(config, explain_denial, settings)
+        self.policy = Policy(config, explain_level, settings)
 
     def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         # A plain def returning an awaitable: no coroutine frame of our own per request.
+        policy: Policy = self.policy  # read once: one policy for the whole request
+        if policy.has_paths:
+            selected = policy.for_path(scope)
+            if selected is None:  # no CORS handling under this prefix
+                return self.app(scope, receive, send)
+            policy = selected
         if scope["type"] != "http":
-            other: Policy = self.policy  # read once, as for http
-            if other.websocket_guard and scope["type"] == "websocket":
-                return other.guard_websocket(self.app, scope, receive, send)
+            if policy.websocket_guard and scope["type"] == "websocket":
+                return policy.guard_websocket(self.app, scope, receive, send)
             return self.app(scope, receive, send)
-        policy: Policy = self.policy  # one policy for the whole request
         method = scope["method"]
         # An exact str compares without side effects, so whether this may be a preflight is
         # known before the scan; anything else is compared where Starlette compares it.
@@ -548,6 +610,8 @@ class Middleware:
                     private_network = value
         # (Testing for bytes first spares the uncompiled twin a call in the usual case.)
         if origin is _UNSET:
+            if not policy.vary_on_every_response:
+                return self.app(scope, receive, send)  # untouched, as Starlette before 1.7
             origin = None
         else:
             origin = origin if type(origin) is bytes else _as_bytes(origin)
@@ -568,6 +632,12 @@ class Middleware:
         wrapped.send = send
         wrapped.policy = policy
         wrapped.origin = origin
+        if policy.reflect_origin_on_cookie:
+            wrapped.cookie = False
+            for name, _value in headers:
+                if name == _COOKIE:
+                    wrapped.cookie = True
+                    break
         # Uncompiled, a bound method is quicker to call than an instance's __call__.
         return self.app(scope, receive, wrapped if cython.compiled else wrapped.__call__)
 
@@ -595,27 +665,16 @@ class CORSMiddleware(Middleware):
         allow_origin_patterns: Collection[str] = (),
         allow_origin_func: Callable[[str], bool] | None = None,
         websocket_origin_guard: bool = False,
+        starlette_version: str = "installed",
+        paths: Mapping[str, CORSSettings | None] | None = None,
         handle: CORSHandle | None = None,
         strict: bool = False,
         debug: bool = False,
     ) -> None:
-        settings = CORSSettings(
-            allow_origins,
-            allow_methods,
-            allow_headers,
-            allow_credentials,
-            allow_origin_regex,
-            allow_private_network,
-            expose_headers,
-            max_age,
-            allow_origin_patterns=allow_origin_patterns,
-            allow_origin_func=allow_origin_func,
-            websocket_origin_guard=websocket_origin_guard,
-            strict=strict,
-            debug=debug,
-        )
-        config, explain = prepare(settings)  # raises where Starlette's constructor raises
-        Middleware.__init__(self, app, Policy(config, explain, settings))
+        # The parameters above are CORSSettings' fields (a test holds them so), `app` and `handle` aside.
+        settings = CORSSettings.from_arguments(locals())
+        config, explain_level = prepare(settings)  # raises where Starlette's constructor raises
+        Middleware.__init__(self, app, Policy(config, explain_level, settings))
         if handle is not None:
             if not isinstance(handle, CORSHandle):
                 raise TypeError(f"handle must be a fastcors.CORSHandle, not {handle!r}")
@@ -636,8 +695,8 @@ class CORSMiddleware(Middleware):
         one stays in force.
         """
         settings = new_settings(base, arguments)
-        config, explain = prepare(settings)
-        self._install(settings, config, explain)
+        config, explain_level = prepare(settings)
+        self._install(settings, config, explain_level)
 
     async def _call_async(self, scope: Any, receive: Any, send: Any) -> None:
         await Middleware.__call__(self, scope, receive, send)

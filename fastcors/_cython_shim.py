@@ -1,23 +1,40 @@
-"""The few names of the `cython` module that _core uses, for running it uncompiled
-where Cython is not installed. Decorators do nothing; `declare` returns its value."""
+"""The names of the `cython` module that _core uses, for running it uncompiled where Cython
+is not installed: decorators return what they decorate, `declare` returns its value, and
+the C type names used in annotations are the Python types they hold."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from typing import Any, TypeAlias, TypeVar
+
+T = TypeVar("T")
 
 compiled = False
 
+# C types, as the Python values they convert to and from.
+bint: TypeAlias = bool
+int: TypeAlias = builtins.int  # cython.int
+uint: TypeAlias = builtins.int
+long: TypeAlias = builtins.int
+Py_ssize_t: TypeAlias = builtins.int
+p_const_uchar: TypeAlias = bytes  # a pointer into a bytes object's buffer
 
-def _identity(obj):
+
+def _identity(obj: T) -> T:
     return obj
 
 
 cclass = final = cfunc = inline = _identity
 
 
-def freelist(_size):
+def freelist(_size: builtins.int) -> Callable[[T], T]:
     return _identity
 
 
-def annotation_typing(_enabled):
+def annotation_typing(_enabled: bool) -> Callable[[T], T]:
     return _identity
 
 
-def declare(_type=None, value=None, **_kwargs):
+def declare(_type: Any = None, value: Any = None, **_kwargs: Any) -> Any:
     return value

@@ -11,9 +11,18 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from fastcors._config import FAILURE_NAMES, WEBSOCKET_FAILURE, Config
-
-logger = logging.getLogger("fastcors")
+from fastcors._config import (
+    FAILURE_NAMES,
+    HEADERS_FAILURE,
+    METHOD_FAILURE,
+    ORIGIN_FAILURE,
+    PRIVATE_NETWORK_FAILURE,
+    WEBSOCKET_FAILURE,
+    Config,
+    refused_headers,
+)
+from fastcors._errors import logger
+from fastcors._patterns import browser_origin, names_default_port, split_origin
 
 SHOWN_CHARS = 120  # of any request value, in a log line
 SHOWN_ITEMS = 20  # of any allowed list
@@ -27,7 +36,7 @@ def denial_explainer(config: Config, level: int = logging.DEBUG) -> Explainer:
     It logs at `level` on the "fastcors" logger: DEBUG when debugging was switched on through
     the logger's level, WARNING with `debug=True` (so it shows without any logging set up).
 
-    `failures` is a bitmask: 1 origin, 2 method, 4 headers, 8 private network. A simple
+    `failures` is a bitmask of the *_FAILURE bits of _config. A simple
     (non-preflight) request refused for its origin comes with method, headers and private
     network all None; a refused WebSocket handshake likewise, with WEBSOCKET_FAILURE set.
     """
@@ -48,18 +57,18 @@ def denial_explainer(config: Config, level: int = logging.DEBUG) -> Explainer:
             return
         origin_text = _text(origin)
         reasons = []
-        if failures & 1:
+        if failures & ORIGIN_FAILURE:
             hint = _near_miss(config, origin_text)
             reasons.append(f"origin {show(origin_text)} is not allowed (allowed: {allowed_origins}){hint}")
-        if failures & 2:
+        if failures & METHOD_FAILURE:
             reasons.append(
                 f"method {show(_text(requested_method))} is not allowed (allowed: {allowed_methods}; "
                 "the comparison is case-sensitive)"
             )
-        if failures & 4:
+        if failures & HEADERS_FAILURE:
             refused = _refused_headers(config, _text(requested_headers))
             reasons.append(f"request header(s) {', '.join(refused)} not allowed (allowed: {allowed_headers})")
-        if failures & 8:
+        if failures & PRIVATE_NETWORK_FAILURE:
             reasons.append(
                 "the request asks for private network access (Access-Control-Request-Private-Network) "
                 "and allow_private_network is False"
@@ -127,25 +136,26 @@ def _describe_origins(config: Config) -> str:
 
 
 def _near_miss(config: Config, origin: str) -> str:
-    """A hint when the origin differs from an allowed one only in a way users often get wrong."""
-    normalized = origin.strip().lower()
+    """A hint when an allowed origin names this one, but not as browsers write it."""
+    sent = browser_origin(origin)
+    if sent != origin.strip().lower():
+        return ""  # not an origin as browsers send it: nothing to compare
     for allowed in _texts(config.origins, config.origins_fallback):
-        if allowed == origin:
+        if allowed == origin or browser_origin(allowed) != sent:
             continue
-        if allowed.strip().lower() == normalized:
-            return f"; it differs from the allowed {allowed!r} only in case or whitespace"
-        if allowed.rstrip("/").lower() == normalized:
+        parts = split_origin("".join(allowed.split()))
+        if parts is not None and parts.rest == "/":
             return f"; the allowed {allowed!r} ends with '/', which browsers never send"
-        for port in (":443", ":80"):
-            if allowed.endswith(port) and allowed[: -len(port)].lower() == normalized:
-                return f"; the allowed {allowed!r} names the default port, which browsers leave out"
+        if parts is not None and parts.rest:
+            return f"; the allowed {allowed!r} has a path, which browsers never send"
+        if parts is not None and names_default_port(parts):
+            return f"; the allowed {allowed!r} names the default port, which browsers leave out"
+        return f"; it differs from the allowed {allowed!r} only in case or whitespace"
     return ""
 
 
 def _refused_headers(config: Config, requested: str) -> list[str]:
-    # Starlette's test: split on ",", lower-case, strip; an empty item is refused too.
-    allowed = config.allowed_headers
-    refused = [show(item.strip()) for item in requested.split(",") if item.lower().strip() not in allowed]
+    refused = [show(item.strip()) for item in refused_headers(config.allowed_headers, requested)]
     if len(refused) > SHOWN_ITEMS:
         refused = [*refused[:SHOWN_ITEMS], f"and {len(refused) - SHOWN_ITEMS} more"]
     return refused

@@ -1,4 +1,9 @@
-"""The one exception fastcors raises for a configuration it refuses."""
+"""How fastcors speaks up: the exception for a refused configuration, and its one logger."""
+
+import logging
+
+# Configuration problems, denial explanations and errors of the user's origin function.
+logger = logging.getLogger("fastcors")
 
 
 class CORSConfigError(ValueError):

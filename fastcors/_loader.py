@@ -1,46 +1,94 @@
-"""Choose the implementation: the compiled extension unless it is missing or disabled."""
+"""Choose the implementation: the compiled extension unless it is missing, disabled, or
+this is not CPython.
+
+`_core.py` runs as plain Python under one name only, `fastcors._core_py`: whether the
+extension exists is decided from the file the import system would load, before importing,
+so the source is never executed a second time as `fastcors._core` (two sets of classes).
+"""
 
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
 from pathlib import Path
 from types import ModuleType
 
+from fastcors._errors import logger
+
 ENV_VAR = "FASTCORS_NO_EXTENSIONS"
+COMPILED_NAME = "fastcors._core"
+PURE_NAME = "fastcors._core_py"
 
 
 def extensions_disabled() -> bool:
     return os.environ.get(ENV_VAR, "") not in ("", "0")
 
 
+def on_cpython() -> bool:
+    # The extension is built against CPython's C API; elsewhere (PyPy) the twin is the package.
+    return sys.implementation.name == "cpython"
+
+
+def compiled_available() -> bool:
+    """Whether importing fastcors._core would load a compiled module (nothing is imported)."""
+    spec = importlib.util.find_spec(COMPILED_NAME)
+    return spec is not None and isinstance(spec.loader, importlib.machinery.ExtensionFileLoader)
+
+
 def load_pure_python() -> ModuleType:
     """_core.py run as plain Python, under its own module name, even if compiled exists."""
-    name = "fastcors._core_py"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_core.py"))
+    if PURE_NAME in sys.modules:
+        return sys.modules[PURE_NAME]
+    spec = importlib.util.spec_from_file_location(PURE_NAME, Path(__file__).with_name("_core.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    sys.modules[PURE_NAME] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[PURE_NAME]
+        raise
+    if not compiled_available():
+        # A later `import fastcors._core` gets these very classes instead of a second run.
+        sys.modules.setdefault(COMPILED_NAME, module)
     return module
 
 
 def load_compiled() -> ModuleType:
-    """The compiled extension; ImportError if it was not built."""
-    module = importlib.import_module("fastcors._core")
-    if not module.COMPILED:
+    """The compiled extension; ImportError if it was not built (or this is not CPython)."""
+    if not on_cpython():
+        raise ImportError(f"the compiled extension is for CPython, not {sys.implementation.name}")
+    if not compiled_available():
         raise ImportError("fastcors._core is not compiled (the extension was not built)")
-    return module
+    return importlib.import_module(COMPILED_NAME)
+
+
+_warned = False
+
+
+def _say_pure_python(reason: ImportError) -> None:
+    # pip hides a build's output, so a wheel built without a compiler is silent until here.
+    global _warned
+    if _warned:
+        return
+    _warned = True
+    logger.warning(
+        "fastcors is running its pure-Python implementation, several times slower than the "
+        "compiled one (%s). Install a wheel for this platform, or reinstall with a C compiler "
+        "available; set %s=1 to choose pure Python and silence this message.",
+        reason,
+        ENV_VAR,
+    )
 
 
 def load() -> ModuleType:
-    if not extensions_disabled():
-        try:
-            return load_compiled()
-        except ImportError:
-            pass
+    if extensions_disabled() or not on_cpython():
+        return load_pure_python()
+    try:
+        return load_compiled()
+    except ImportError as exc:
+        _say_pure_python(exc)
     return load_pure_python()

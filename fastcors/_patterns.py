@@ -72,26 +72,24 @@ def parse_pattern(pattern: Any, credentials: bool = False) -> OriginPattern:
         )
     if pattern == "null":
         raise refuse("is allowed by any sandboxed iframe or file: page, so any website can send it")
-    scheme, sep, authority = pattern.partition("://")
-    if not sep:
+    parts = split_origin(pattern)
+    if parts is None:
         raise refuse(f"has no scheme; write it as {'https://' + pattern.split('/')[0]!r}")
+    scheme, authority, host, port, rest = parts
     if not scheme or not scheme[0].isalpha() or not set(scheme) <= SCHEME_CHARS:
         raise refuse(f"has an invalid scheme {scheme!r}; write it as 'https://*.example.com'")
-    for mark in "/?#":
-        if mark in authority:
-            bare = f"{scheme}://{authority.split(mark)[0]}"
-            what = "a trailing slash" if authority.endswith("/") and authority.count("/") == 1 else "a path"
-            raise refuse(f"has {what}, but an Origin header is only scheme://host[:port]; use {bare!r}")
+    if rest:
+        what = "a trailing slash" if rest == "/" else "a path"
+        raise refuse(f"has {what}, but an Origin header is only scheme://host[:port]; use {f'{scheme}://{authority}'!r}")
     if authority.startswith("*.["):
         raise refuse("puts '*.' before an IP address, which has no subdomains")
     if "@" in authority:
         raise refuse("has user information ('@'), which an Origin header never carries")
-    host, port = split_port(authority)
     any_port = port == "*"
     if port is not None and not any_port:
         if not port.isdigit() or port.startswith("0") or not 0 < int(port) <= 65535:
             raise refuse(f"has the invalid port {port!r}; a port is a number from 1 to 65535, or '*' for any")
-        if DEFAULT_PORTS.get(scheme) == port:
+        if names_default_port(parts):
             raise refuse(
                 f"names the default port :{port}, which browsers leave out of the Origin; "
                 f"use {f'{scheme}://{host}'!r} (or ':*' for any port)"
@@ -123,6 +121,42 @@ def parse_pattern(pattern: Any, credentials: bool = False) -> OriginPattern:
         any_port=any_port,
         port=b"" if port is None or any_port else f":{port}".encode("ascii"),
     )
+
+
+class OriginParts(NamedTuple):
+    """An origin as written, cut where browsers' serialization puts its parts."""
+
+    scheme: str
+    authority: str  # host[:port]
+    host: str
+    port: str | None
+    rest: str  # a path, query or fragment after the authority (never in an Origin header), or ""
+
+
+def split_origin(text: str) -> OriginParts | None:
+    """`scheme://authority[rest]` cut into its parts; None when there is no '://'."""
+    scheme, sep, after = text.partition("://")
+    if not sep:
+        return None
+    cut = min((at for at in map(after.find, "/?#") if at >= 0), default=len(after))
+    host, port = split_port(after[:cut])
+    return OriginParts(scheme, after[:cut], host, port, after[cut:])
+
+
+def names_default_port(parts: OriginParts) -> bool:
+    """Whether the port written is the scheme's default one, which browsers leave out."""
+    return parts.port is not None and DEFAULT_PORTS.get(parts.scheme.lower()) == parts.port
+
+
+def browser_origin(text: str) -> str:
+    """The Origin header a browser sends for what `text` names: without whitespace, a path or the
+    default port, the scheme and host in lower case."""
+    compact = "".join(text.split())
+    parts = split_origin(compact)
+    if parts is None:
+        return compact.lower()
+    port = "" if parts.port is None or names_default_port(parts) else ":" + parts.port
+    return f"{parts.scheme}://{parts.host}".lower() + port
 
 
 def split_port(authority: str) -> tuple[str, str | None]:

@@ -1,33 +1,24 @@
-"""CORSMiddleware's arguments as one value, and what turns them into a running configuration.
-
-`CORSSettings` names every argument once, with its default. `prepare` validates them (raising
-where Starlette's constructor raises, or CORSConfigError), reports misconfigurations, and
-returns the precomputed `Config` with the debug explainer. `CORSHandle` replays new
-settings into every middleware built with it, for apps whose framework builds the
-middleware itself.
-"""
+"""CORSMiddleware's arguments as one value: `CORSSettings` declares each argument once."""
 
 from __future__ import annotations
 
 import dataclasses
-import logging
-import threading
-import weakref
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fastcors._checks import check_config, logger, report
-from fastcors._config import Config, build_config
-from fastcors._debug import Explainer, denial_explainer
-
 # Arguments that steer fastcors itself, not the CORS answers.
-_BEHAVIOUR = ("strict", "debug")
+BEHAVIOUR = ("strict", "debug")
 
 
 @dataclass(frozen=True)
 class CORSSettings:
-    """Every CORSMiddleware argument (Starlette's, then fastcors' own), as given."""
+    """Every CORSMiddleware argument (Starlette's, then fastcors' own), as given.
+
+    This is where an argument is declared: its name, type and default. The constructor and
+    `check_config` spell the same signature out for users and type checkers, and a test
+    holds them to this one; everything inside fastcors takes a CORSSettings.
+    """
 
     allow_origins: Collection[str] = ()
     allow_methods: Collection[str] = ("GET",)
@@ -40,12 +31,40 @@ class CORSSettings:
     allow_origin_patterns: Collection[str] = ()
     allow_origin_func: Callable[[str], bool] | None = None
     websocket_origin_guard: bool = False
+    # The Starlette release whose answers to give: "installed", "newest", or e.g. "0.46.2".
+    starlette_version: str = "installed"
+    # Policies for path prefixes: {"/public": CORSSettings(...), "/internal": None}.
+    paths: Mapping[str, CORSSettings | None] | None = None
     strict: bool = False
     debug: bool = False
 
-    def cors_arguments(self) -> dict[str, Any]:
-        """The arguments that decide the CORS answers (all but strict and debug)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _BEHAVIOUR}
+    @classmethod
+    def from_arguments(cls, arguments: Mapping[str, Any]) -> CORSSettings:
+        """The settings named in `arguments` (a signature's locals(): other names are ignored)."""
+        return cls(**{name: arguments[name] for name in NAMES if name in arguments})
+
+    def arguments(self) -> dict[str, Any]:
+        """As CORSMiddleware's keyword arguments: ``add_middleware(CORSMiddleware, **settings.arguments())``."""
+        return {name: getattr(self, name) for name in NAMES}
+
+    def validate(self) -> CORSSettings:
+        """Check these settings now, as the constructor will: raise what it would raise (with
+        ``strict=True``, a CORSConfigError listing the misconfigurations too); else return them.
+
+        Frameworks build the middleware late (Starlette on the first request, or at lifespan
+        startup, whose errors uvicorn's default ``--lifespan auto`` only logs): validating where
+        the settings are written makes a refused configuration fail at import instead.
+        """
+        from fastcors._checks import check_settings, report  # (they import this module)
+        from fastcors._config import build_config
+
+        build_config(self)
+        report(check_settings(self), self.strict, log=False)  # the constructor logs them
+        return self
+
+
+# Every argument's name, in the constructor's order.
+NAMES = tuple(field.name for field in dataclasses.fields(CORSSettings))
 
 
 def new_settings(base: CORSSettings | None, arguments: dict[str, Any]) -> CORSSettings:
@@ -55,60 +74,3 @@ def new_settings(base: CORSSettings | None, arguments: dict[str, Any]) -> CORSSe
     if not isinstance(base, CORSSettings):
         raise TypeError(f"reconfigure's first argument must be a CORSSettings (e.g. middleware.settings), not {base!r}")
     return CORSSettings(**{**vars(base), **arguments})
-
-
-def prepare(settings: CORSSettings) -> tuple[Config, Explainer | None]:
-    """Validate and precompute; raises (changing nothing anywhere) if the settings are refused."""
-    arguments = settings.cors_arguments()
-    config = build_config(**arguments)  # raises where Starlette's constructor raises
-    report(check_config(**arguments), settings.strict)  # warns (or, strict, raises) on misconfigurations
-    # Denials are explained only when asked for: with debug=True at WARNING (shown with no
-    # logging set up), or at DEBUG when the "fastcors" logger is enabled for DEBUG.
-    if settings.debug:
-        return config, denial_explainer(config, logging.WARNING)
-    if logger.isEnabledFor(logging.DEBUG):
-        return config, denial_explainer(config, logging.DEBUG)
-    return config, None
-
-
-class CORSHandle:
-    """Reconfigures, at run time, the CORSMiddleware instances built with ``handle=this``.
-
-    Frameworks such as FastAPI and Starlette build the middleware themselves (``add_middleware``),
-    so the application never holds the instance; it holds the handle instead. A middleware
-    built after a ``reconfigure`` (Starlette builds its stack on the first request) starts
-    with the handle's latest settings.
-    """
-
-    def __init__(self) -> None:
-        # Held across a swap, so a middleware built meanwhile is never left behind.
-        self._lock = threading.Lock()
-        self._middlewares: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._latest: tuple[CORSSettings, Config, Explainer | None] | None = None
-
-    def reconfigure(self, base: CORSSettings | None = None, /, **arguments: Any) -> None:
-        """Validate the new settings once, then swap them into every middleware of this handle.
-
-        Takes CORSMiddleware's keyword arguments; any left out take their defaults, as in the
-        constructor, or their values in `base` when given (``handle.reconfigure(handle.settings,
-        allow_origins=[...])`` changes only the origins). If the new settings are refused, the
-        exception propagates and nothing changes.
-        """
-        settings = new_settings(base, arguments)
-        config, explain = prepare(settings)
-        with self._lock:
-            self._latest = (settings, config, explain)
-            for middleware in list(self._middlewares):
-                middleware._install(settings, config, explain)
-
-    @property
-    def settings(self) -> CORSSettings | None:
-        """The settings of the last ``reconfigure``, or None if there was none yet."""
-        return None if self._latest is None else self._latest[0]
-
-    def _attach(self, middleware: Any) -> None:
-        """Register a new middleware; it takes the latest settings if there was a reconfigure."""
-        with self._lock:
-            self._middlewares.add(middleware)
-            if self._latest is not None:
-                middleware._install(*self._latest)

@@ -396,10 +396,12 @@ def messages(caplog: pytest.LogCaptureFixture, level: int = logging.DEBUG) -> li
 
 
 CONFIG = build_config(
-    allow_origins=["https://app.example.com", "https://admin.example.com/"],
-    allow_origin_regex=r"https://[a-z]+\.preview\.example\.com",
-    allow_methods=["GET", "POST"],
-    allow_headers=["X-Request-Id"],
+    CORSSettings(
+        allow_origins=["https://app.example.com", "https://admin.example.com/"],
+        allow_origin_regex=r"https://[a-z]+\.preview\.example\.com",
+        allow_methods=["GET", "POST"],
+        allow_headers=["X-Request-Id"],
+    )
 )
 
 
@@ -473,7 +475,7 @@ def test_explainer_is_silent_unless_debug(caplog: pytest.LogCaptureFixture) -> N
 
 
 def test_explains_str_configuration(debug_log: pytest.LogCaptureFixture) -> None:
-    config = build_config(allow_origins="https://app.example.com", allow_methods="GET")
+    config = build_config(CORSSettings(allow_origins="https://app.example.com", allow_methods="GET"))
     denial_explainer(config)(b"https://evil.com", b"PUT", None, None, 3)
     [line] = messages(debug_log)
     assert line.count("substring") == 2
@@ -526,3 +528,23 @@ def test_middleware_warns_once_per_problem(impl: ModuleType, caplog: pytest.LogC
 async def _ok_app(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b""})
+
+
+@pytest.mark.parametrize(
+    ("origin", "hint"),
+    [
+        (b"https://path.example.com", "has a path"),
+        (b"https://port.example.com", "names the default port"),
+        (b"https://path.example.com/x", None),  # not an origin as browsers send it: no hint
+    ],
+)
+def test_explains_near_misses_from_the_shared_origin_rules(
+    debug_log: pytest.LogCaptureFixture, origin: bytes, hint: str | None
+) -> None:
+    config = build_config(CORSSettings(allow_origins=["https://path.example.com/app", "https://port.example.com:443"]))
+    denial_explainer(config)(origin, None, None, None, 1)
+    [line] = messages(debug_log)
+    if hint is None:
+        assert "; the allowed" not in line and "differs from the allowed" not in line
+    else:
+        assert hint in line

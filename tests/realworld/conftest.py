@@ -37,6 +37,15 @@ def browser() -> Iterator[Any]:
         yield driver
 
 
+@pytest.fixture(scope="session")
+def pages() -> Iterator[dict[str, str]]:
+    """The two page origins, PAGE and OTHER (see rw_browser), each served by a page server."""
+    from .rw_browser import OTHER, PAGE, page_server
+
+    with page_server() as page_port, page_server() as other_port:
+        yield {PAGE: f"http://127.0.0.1:{page_port}", OTHER: f"http://localhost:{other_port}"}
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The verdict tables of the browser and WebSocket suites: row x column ("=": same as the row's first column)."""
     from .rw_support import VERDICT_TABLES

@@ -11,7 +11,6 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -37,6 +36,11 @@ CHROMIUM_FLAGS = [
 # pages and the API of the origin-pattern and WebSocket suites. Chromium resolves
 # `localhost` and `*.localhost` to loopback without any rule.
 HOST_RESOLVER_RULES = "MAP *.example.test 127.0.0.1, MAP example.test 127.0.0.1, MAP evilexample.test 127.0.0.1"
+
+# The two page origins of the browser suites (conftest's `pages`): "page" http://127.0.0.1:<A>,
+# same-site with an API on 127.0.0.1 (its Lax cookie comes along), and "other"
+# http://localhost:<C>, cross-site.
+PAGE, OTHER = "page", "other"
 
 PAGE_HTML = b"<!doctype html><html><head><title>fastcors page</title></head><body>page</body></html>"
 
@@ -102,7 +106,7 @@ def chromium(extra_flags: Sequence[str] = ()) -> Iterator[Any]:
 # Runs every case's fetches in order, in the page, and reports what JavaScript could read.
 # No `cache: 'no-store'`: Chromium then skips its preflight cache too (the API answers
 # with Cache-Control: no-store instead). A case's result is one string per fetch: "ok <status>", "ok cookie=<value>",
-# "ok x-exposed=<value> x-hidden=<value>", or the error: "blocked" for the TypeError that
+# "ok x-exposed=<value> x-hidden=<value>", "ok <status> <body>", or the error: "blocked" for the TypeError that
 # fetch() rejects with on a CORS failure, "<name>: <message>" for anything else.
 RUN_FETCHES_JS = """
 const cases = arguments[0];
@@ -122,6 +126,8 @@ const done = arguments[arguments.length - 1];
         } else if (f.read === 'headers') {
           const get = (name) => name + '=' + response.headers.get(name);
           parts.push('ok ' + get('x-exposed') + ' ' + get('x-hidden'));
+        } else if (f.read === 'body') {
+          parts.push('ok ' + response.status + ' ' + text);
         } else {
           parts.push('ok ' + response.status);
         }
@@ -136,88 +142,9 @@ const done = arguments[arguments.length - 1];
 """
 
 
-@dataclass(frozen=True)
-class Fetch:
-    """One fetch() of a case, as RUN_FETCHES_JS makes it."""
-
-    method: str = "GET"
-    headers: dict[str, str] = field(default_factory=dict)
-    credentials: str = "same-origin"  # fetch()'s default: no cookies cross-origin
-    body: str | None = None
-    read: str = "status"  # what JavaScript reports: status, cookie (as the API saw it) or headers
-
-
-@dataclass(frozen=True)
-class Case:
-    """Fetches run from one page against one configuration of rw_served.browser_api."""
-
-    id: str
-    page: str  # which origin the fetches run from
-    config: str  # which CORS configuration of browser_api answers
-    fetches: tuple[Fetch, ...]
-    expected: str  # the verdict, the same for every middleware variant
-
-
-PUT_CUSTOM = Fetch("PUT", {"x-custom": "1"}, body="x")
-WITH_COOKIE = Fetch(credentials="include", read="cookie")
-
-# Chromium's console message for a CORS failure -> a short reason. First match wins.
-CONSOLE_REASONS = [
-    ("must not be the wildcard '*' when the request's credentials mode is 'include'", "wildcard-with-credentials"),
-    ("No 'Access-Control-Allow-Origin' header", "no-allow-origin"),
-    ("'Access-Control-Allow-Credentials'", "no-allow-credentials"),
-    ("does not have HTTP ok status", "preflight-not-ok"),
-    ("is not allowed by Access-Control-Allow-Headers", "header-not-allowed"),
-    ("is not allowed by Access-Control-Allow-Methods", "method-not-allowed"),
-    ("does not match the supplied origin", "origin-mismatch"),
-]
-
-
-@dataclass
-class BrowserRun:
-    """The verdicts of one middleware variant, by case."""
-
-    variant: str
-    verdicts: dict[str, str]
-    console: list[str]  # Chromium's console messages, for failure reports
-    origins: dict[str, set[str]] = field(default_factory=dict)  # the Origin headers the API received, by case
-
-
-def assert_verdict(run: BrowserRun, case: Case) -> None:
-    related = [message for message in run.console if f"/{case.config}/{case.id}'" in message]
-    assert run.verdicts[case.id] == case.expected, f"{run.variant}: {case.id}: console: {related}"
-
-
-def served_implementation(variant: str) -> dict[str, object]:
-    """What rw_served.browser_api's /_impl says for a middleware variant ("starlette..." or "fastcors-<impl>")."""
-    if variant.startswith("starlette"):
-        return {"middleware": "starlette"}
-    return {"middleware": "fastcors", "compiled": variant == "fastcors-compiled"}
-
-
-def run_page_cases(browser: Any, api: str, cases: Sequence[Case], page: str) -> dict[str, str]:
-    """Run the fetches of the `cases` of `page` from the page the browser shows; JavaScript's result by case."""
-    batch = [
-        {"id": case.id, "url": f"{api}/{case.config}/{case.id}", "fetches": [vars(f) for f in case.fetches]}
-        for case in cases
-        if case.page == page
-    ]
-    got = browser.execute_async_script(RUN_FETCHES_JS, batch)
+def run_fetches(driver: Any, page: str, batch: list[dict[str, Any]]) -> dict[str, str]:
+    """Open the page at origin `page`, run RUN_FETCHES_JS on `batch` there; what JavaScript got, by id."""
+    driver.get(page + "/")
+    got = driver.execute_async_script(RUN_FETCHES_JS, batch)
     assert "__error__" not in got, got
     return got
-
-
-def _console_reason(url: str, console: list[str]) -> str:
-    messages = [message for message in console if f"'{url}'" in message]
-    for needle, reason in CONSOLE_REASONS:
-        if any(needle in message for message in messages):
-            return reason
-    return "no console reason" if not messages else "other: " + messages[0][:200]
-
-
-def verdict(api: str, case: Case, result: str, console: list[str], log: list[dict[str, Any]]) -> str:
-    """ "<what JavaScript got> | <what the API server received>": the requests in order, `+cookie` with one."""
-    path = f"/{case.config}/{case.id}"
-    js = f"blocked ({_console_reason(api + path, console)})" if result == "blocked" else result
-    received = [entry["method"] + ("+cookie" if entry["cookie"] else "") for entry in log if entry["path"] == path]
-    return f"{js} | {','.join(received)}"

@@ -105,18 +105,22 @@ def impl_env(impl: str) -> dict[str, str]:
     raise ValueError(impl)
 
 
-@contextlib.contextmanager
-def serving(server_name: str, target: str, env: dict[str, str], ready_path: str = "/") -> Iterator[ServerProcess]:
-    """`server_name` serving `target` (module:attr under tests/realworld) until the block ends."""
+def server_process(server_name: str, target: str, env: dict[str, str]) -> ServerProcess:
+    """`server_name` to serve `target` (module:attr under tests/realworld), not started yet."""
     kind = SERVERS[server_name] if server_name in SERVERS else WEBSOCKET_SERVERS[server_name]
     require_modules(*kind.modules)
     port = free_port()
     # The server must import the very fastcors this test process imports (a checkout, an
     # editable or a regular install), and the apps under tests/realworld.
     path = os.pathsep.join([fastcors_home(), str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])])
-    server = ServerProcess(
-        kind.argv(target, port), port, f"{kind.name} serving {target}", {**os.environ, **env, "PYTHONPATH": path}, HERE
-    )
+    environment = {**os.environ, **env, "PYTHONPATH": path}
+    return ServerProcess(kind.argv(target, port), port, f"{kind.name} serving {target}", environment, HERE)
+
+
+@contextlib.contextmanager
+def serving(server_name: str, target: str, env: dict[str, str], ready_path: str = "/") -> Iterator[ServerProcess]:
+    """`server_name` serving `target` until the block ends; a server that does not start fails the test."""
+    server = server_process(server_name, target, env)
     try:
         server.start(ready_path)
     except ServerError as exc:

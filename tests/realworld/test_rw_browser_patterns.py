@@ -37,8 +37,9 @@ from typing import Any
 import httpx
 import pytest
 
-from . import rw_browser
-from .rw_browser import PUT_CUSTOM, WITH_COOKIE, BrowserRun, Case, Fetch
+from . import rw_fetch_cases as cases
+from .rw_browser import page_server, run_fetches
+from .rw_fetch_cases import PUT_CUSTOM, WITH_COOKIE, BrowserRun, Case, Fetch, case_path
 from .rw_support import impl_env, serving, verdict_table
 
 API_HOST = "api.example.test"
@@ -102,7 +103,7 @@ ADDRESSES = {"idn": "http://bücher.example.test"}
 @pytest.fixture(scope="module")
 def pages() -> Iterator[dict[str, str]]:
     """Each page's origin, as Chromium sends it."""
-    with rw_browser.page_server() as port_a, rw_browser.page_server() as port_b:
+    with page_server() as port_a, page_server() as port_b:
         yield {
             "sub": f"http://app.example.test:{port_a}",
             "sub_b": f"http://app.example.test:{port_b}",
@@ -129,7 +130,7 @@ def pattern_run(request: pytest.FixtureRequest, browser: Any, pages: dict[str, s
         env.update(impl_env(impl))
     with serving("uvicorn", "rw_served.browser_api:app", env, ready_path="/_impl") as server:
         api = f"http://{API_HOST}:{server.port}"
-        assert http.get(server.url + "/_impl").json() == rw_browser.served_implementation(variant)
+        assert http.get(server.url + "/_impl").json() == cases.served_implementation(variant)
         browser.get(api + "/_set_cookie")  # first-party: the API origin sets its cookie
         cookies = browser.get_cookies()
         assert any(c["name"] == "rwsession" and c["domain"] == API_HOST for c in cookies), "the cookie was not stored"
@@ -137,22 +138,23 @@ def pattern_run(request: pytest.FixtureRequest, browser: Any, pages: dict[str, s
         results: dict[str, str] = {}
         for page, origin in pages.items():  # every page has cases
             address = ADDRESSES.get(page, origin.rsplit(":", 1)[0]) + ":" + _port(origin)
-            browser.get(address + "/")
+            batch = cases.fetch_batch(api, [(case_path(case), case) for case in CASES if case.page == page])
+            results.update(run_fetches(browser, address, batch))
             assert browser.execute_script("return location.origin") == origin
-            results.update(rw_browser.run_page_cases(browser, api, CASES, page))
         console = [entry["message"] for entry in browser.get_log("browser")]
         log = http.get(server.url + "/_log").json()
     verdicts, origins = {}, {}
     for case in CASES:
-        verdicts[case.id] = rw_browser.verdict(api, case, results[case.id], console, log)
-        origins[case.id] = {entry["origin"] for entry in log if entry["path"] == f"/{case.config}/{case.id}"}
+        path = case_path(case)
+        verdicts[case.id] = cases.verdict(api, path, results[path], console, log)
+        origins[case.id] = {entry["origin"] for entry in log if entry["path"] == path}
         TABLE.record(case.id, variant, verdicts[case.id])
     return BrowserRun(variant, verdicts, console, origins)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_browser_pattern_verdict(pattern_run: BrowserRun, case: Case) -> None:
-    rw_browser.assert_verdict(pattern_run, case)
+    cases.assert_verdict(pattern_run, case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])

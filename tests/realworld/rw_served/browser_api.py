@@ -1,15 +1,13 @@
 """The API that the browser tests call: one server, several CORS configurations.
 
-`/<config>/<anything>` goes through a CORS middleware built with CONFIGS[config]; the
-dispatcher in front of them logs every request (preflights too, which the middleware
-answers itself) so the test can see what the browser really sent. Its own endpoints
-(`/_log`, `/_impl`, `/_set_cookie`) bypass CORS.
+`/<config>/<anything>` goes through a CORS middleware built with CONFIGS[config];
+`with_service` in front logs every request and serves `/_log`, `/_impl`, `/_set_cookie`.
 
-Environment of the server process:
-  RW_MIDDLEWARE      "fastcors" or "starlette" (the reference)
+Environment of the server process (besides browser_service's):
   RW_PAGE_ORIGIN     origin of the page allowed by the explicit-origin configurations
   RW_PATTERN_PORT    the page port that the "fixedport" origin pattern allows
-  FASTCORS_NO_EXTENSIONS=1 for fastcors' pure-Python implementation
+  RW_STARLETTE_VERSIONS  fastcors only: comma-separated `starlette_version` values; each
+                     configuration is served once more per value, as `/<config>@<value>/...`
 """
 
 from __future__ import annotations
@@ -18,12 +16,11 @@ import json
 import os
 from typing import Any
 
-from rw_served.asgi_parts import read_body, request_header, serve_lifespan
+from rw_served.asgi_parts import read_body, serve_lifespan
+from rw_served.browser_service import MIDDLEWARE, reply, request_cookie, with_service
 
-MIDDLEWARE = os.environ.get("RW_MIDDLEWARE", "fastcors")
 PAGE_ORIGIN = os.environ.get("RW_PAGE_ORIGIN", "http://127.0.0.1:1")
-COOKIE_NAME = "rwsession"
-COOKIE_VALUE = "abc"
+STARLETTE_VERSIONS = [version for version in os.environ.get("RW_STARLETTE_VERSIONS", "").split(",") if version]
 
 if MIDDLEWARE == "starlette":
     from starlette.middleware.cors import CORSMiddleware
@@ -70,66 +67,30 @@ for _name, (_pattern, _regex) in PATTERN_CONFIGS.items():
         **({"allow_origin_regex": _regex} if MIDDLEWARE == "starlette" else {"allow_origin_patterns": [_pattern]}),
     }
 
-REQUEST_LOG: list[dict[str, Any]] = []
-
-
-def _cookie(scope: dict[str, Any]) -> str:
-    for part in (request_header(scope, b"cookie") or "").split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == COOKIE_NAME:
-            return value
-    return ""
-
-
-async def _reply(send: Any, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    headers = [*headers, (b"cache-control", b"no-store")]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
 
 async def endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Behind the middleware: says what it saw, plus one exposed and one unexposed header."""
     body = await read_body(receive)
-    reply = {"method": scope["method"], "path": scope["path"], "cookie": _cookie(scope), "body": body.decode()}
+    seen = {"method": scope["method"], "path": scope["path"], "cookie": request_cookie(scope), "body": body.decode()}
     headers = [(b"content-type", b"application/json"), (b"x-exposed", b"yes"), (b"x-hidden", b"yes")]
-    await _reply(send, 200, json.dumps(reply).encode(), headers)
+    await reply(send, 200, json.dumps(seen).encode(), headers)
 
 
 PROTECTED = {name: CORSMiddleware(endpoint, **options) for name, options in CONFIGS.items()}
+for _version in STARLETTE_VERSIONS:  # fastcors answering as another Starlette release
+    for _name, _options in CONFIGS.items():
+        PROTECTED[f"{_name}@{_version}"] = CORSMiddleware(endpoint, **_options, starlette_version=_version)
 
 
-def _implementation() -> dict[str, Any]:
-    if MIDDLEWARE == "starlette":
-        return {"middleware": "starlette"}
-    import fastcors
-
-    return {"middleware": "fastcors", "compiled": fastcors.COMPILED}
-
-
-async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def dispatch(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         await serve_lifespan(receive, send)
         return
-    path = scope["path"]
-    if path == "/_log":
-        await _reply(send, 200, json.dumps(REQUEST_LOG).encode(), [(b"content-type", b"application/json")])
-        return
-    if path == "/_impl":
-        await _reply(send, 200, json.dumps(_implementation()).encode(), [(b"content-type", b"application/json")])
-        return
-    if path == "/_set_cookie":
-        # A first-party page of the API origin sets the cookie. SameSite=Lax: sent on
-        # same-site requests (127.0.0.1:page -> 127.0.0.1:api, ports do not split sites),
-        # not on cross-site ones (localhost -> 127.0.0.1).
-        cookie = f"{COOKIE_NAME}={COOKIE_VALUE}; Path=/; SameSite=Lax; HttpOnly".encode()
-        headers = [(b"content-type", b"text/html"), (b"set-cookie", cookie)]
-        await _reply(send, 200, b"<!doctype html><title>cookie set</title>", headers)
-        return
-    config = path.split("/")[1]
-    REQUEST_LOG.append(
-        {"method": scope["method"], "path": path, "origin": request_header(scope, b"origin"), "cookie": _cookie(scope)}
-    )
+    config = scope["path"].split("/")[1]
     if config in PROTECTED:
         await PROTECTED[config](scope, receive, send)
     else:
-        await _reply(send, 404, b"no such configuration", [(b"content-type", b"text/plain")])
+        await reply(send, 404, b"no such configuration", [(b"content-type", b"text/plain")])
+
+
+app = with_service(dispatch)

@@ -1,0 +1,78 @@
+"""What turns settings into a running configuration, and the handle that swaps them in.
+
+`prepare` validates a CORSSettings (raising where Starlette's constructor raises, or
+CORSConfigError), reports misconfigurations, and returns the precomputed `Config` with the
+level at which denials are explained. `CORSHandle` replays new settings into every
+middleware built with it, for apps whose framework builds the middleware itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from typing import Any
+
+from fastcors._checks import check_settings, report
+from fastcors._config import Config, build_config
+from fastcors._errors import logger
+from fastcors._settings import CORSSettings, new_settings
+
+
+def prepare(settings: CORSSettings) -> tuple[Config, int | None]:
+    """Validate and precompute; raises (changing nothing anywhere) if the settings are refused.
+
+    Returns the configuration and the level at which denials are explained (None: not at all).
+    """
+    config = build_config(settings)  # raises where Starlette's constructor raises
+    report(check_settings(settings), settings.strict)  # warns (or, strict, raises) on misconfigurations
+    # Denials are explained only when asked for: with debug=True at WARNING (shown with no
+    # logging set up), or at DEBUG when the "fastcors" logger is enabled for DEBUG.
+    if settings.debug:
+        return config, logging.WARNING
+    if logger.isEnabledFor(logging.DEBUG):
+        return config, logging.DEBUG
+    return config, None
+
+
+class CORSHandle:
+    """Reconfigures, at run time, the CORSMiddleware instances built with ``handle=this``.
+
+    Frameworks such as FastAPI and Starlette build the middleware themselves (``add_middleware``),
+    so the application never holds the instance; it holds the handle instead. A middleware
+    built after a ``reconfigure`` (Starlette builds its stack on the first request) starts
+    with the handle's latest settings.
+    """
+
+    def __init__(self) -> None:
+        # Held across a swap, so a middleware built meanwhile is never left behind.
+        self._lock = threading.Lock()
+        self._middlewares: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._latest: tuple[CORSSettings, Config, int | None] | None = None
+
+    def reconfigure(self, base: CORSSettings | None = None, /, **arguments: Any) -> None:
+        """Validate the new settings once, then swap them into every middleware of this handle.
+
+        Takes CORSMiddleware's keyword arguments; any left out take their defaults, as in the
+        constructor, or their values in `base` when given (``handle.reconfigure(handle.settings,
+        allow_origins=[...])`` changes only the origins). If the new settings are refused, the
+        exception propagates and nothing changes.
+        """
+        settings = new_settings(base, arguments)
+        config, explain_level = prepare(settings)
+        with self._lock:
+            self._latest = (settings, config, explain_level)
+            for middleware in list(self._middlewares):
+                middleware._install(settings, config, explain_level)
+
+    @property
+    def settings(self) -> CORSSettings | None:
+        """The settings of the last ``reconfigure``, or None if there was none yet."""
+        return None if self._latest is None else self._latest[0]
+
+    def _attach(self, middleware: Any) -> None:
+        """Register a new middleware; it takes the latest settings if there was a reconfigure."""
+        with self._lock:
+            self._middlewares.add(middleware)
+            if self._latest is not None:
+                middleware._install(*self._latest)
