@@ -8,7 +8,7 @@ from fastcors._handle import CORSHandle
 from fastcors._loader import load as _load
 from fastcors._redis import RedisSource, publish_settings
 from fastcors._settings import CORSSettings
-from fastcors._sources import FileSource, SettingsDocumentError
+from fastcors._sources import FileSource, SettingsDocumentError, SettingsSource
 from fastcors._version import __version__
 
 _core = _load()
@@ -30,6 +30,7 @@ __all__ = [
     "Problem",
     "RedisSource",
     "SettingsDocumentError",
+    "SettingsSource",
     "__version__",
     "check_config",
     "publish_settings",

@@ -3,19 +3,15 @@
 The documents (what a source may hold), then the file source and the Redis source on both
 implementations: the first read before `start()` returns, changes, bad versions (kept out,
 logged once, visible), a source that goes away and returns, a Kubernetes ConfigMap symlink
-swap, a fork, the ASGI lifespan, `publish_settings` and its command line. Several worker
-processes and replicas: tests/realworld/test_rw_sources.py.
+swap, a fork, the ASGI lifespan. The Redis source: test_sources_redis.py; several worker
+processes: tests/realworld/test_rw_sources.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
-import logging
 import os
-import subprocess
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -25,84 +21,39 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_harness import http_scope, run_sync
-from redis_server import RedisServer, free_port, running_redis
+from sources_support import (
+    CODE,
+    A,
+    B,
+    C,
+    allows,
+    configmap,
+    document,
+    errors,
+    eventually,
+    followed,
+    ok_app,
+    warnings_about,
+    write,
+)
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from fastcors import (
-    CORSConfigError,
     CORSHandle,
     CORSSettings,
     FileSource,
-    RedisSource,
     SettingsDocumentError,
-    publish_settings,
 )
-from fastcors._redis import without_password
 from fastcors._sources import MAX_DOCUMENT_BYTES, READERS, parse_settings_document, settings_document, version_of
 
-CODE = "https://code.example"  # the origin the application's code allows
-A = "https://a.example"
-B = "https://b.example"
-C = "https://c.example"
 INTERVAL = 0.05  # the file sources' poll interval in these tests
-
-
-async def ok_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"ok"})
-
-
-def allows(middleware: Any, origin: str) -> bool:
-    """Whether `middleware` answers a simple request from `origin` with that origin allowed."""
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    run_sync(middleware(http_scope(headers=[(b"origin", origin.encode())]), receive, send))
-    assert sent[0]["status"] == 200  # nothing a source delivers makes a request fail
-    return (b"access-control-allow-origin", origin.encode()) in sent[0]["headers"]
-
-
-def eventually(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> float:
-    """Wait until `condition()`; return how long it took."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            pytest.fail(f"not within {timeout}s: {what}")
-        time.sleep(0.01)
-    return time.monotonic() - start
-
-
-def document(**arguments: Any) -> bytes:
-    return json.dumps(arguments).encode()
-
-
-def write(path: Path, data: bytes) -> None:
-    """Replace the file atomically, as the README asks."""
-    temporary = path.with_name(path.name + ".new")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
-def errors(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR and text in r.getMessage()]
-
-
-def warnings_about(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and text in r.getMessage()]
 
 
 @pytest.fixture
 def handle_and_middleware(impl: ModuleType) -> tuple[CORSHandle, Any]:
-    handle = CORSHandle()
-    return handle, impl.CORSMiddleware(ok_app, allow_origins=[CODE], handle=handle)
+    return followed(impl)
 
 
 @pytest.fixture
@@ -270,16 +221,6 @@ def test_a_missing_file_at_start_keeps_the_code_settings(
         assert source.last_error is None
 
 
-def configmap(directory: Path, name: str, data: bytes, generation: str) -> None:
-    """Kubernetes' atomic writer: files in a new ..<timestamp> directory, then ..data swapped by rename."""
-    (directory / generation).mkdir()
-    (directory / generation / name).write_bytes(data)
-    (directory / "..data_tmp").symlink_to(generation)
-    os.replace(directory / "..data_tmp", directory / "..data")
-    if not (directory / name).is_symlink():
-        (directory / name).symlink_to(Path("..data") / name)
-
-
 def test_a_kubernetes_configmap_update_is_followed(
     handle_and_middleware: tuple[CORSHandle, Any], tmp_path: Path
 ) -> None:
@@ -289,7 +230,6 @@ def test_a_kubernetes_configmap_update_is_followed(
         assert allows(middleware, A)
         first = source.version
         configmap(tmp_path, "cors.json", document(allow_origins=[B]), "..2026_11_26_00_01_00.000000002")
-        (tmp_path / "..2026_11_26_00_00_00.000000001" / "cors.json").unlink()  # the kubelet removes the old one
         eventually(lambda: allows(middleware, B), "the swapped ConfigMap applied")
         assert source.version != first and source.last_error is None
 
@@ -383,115 +323,3 @@ def test_a_source_started_before_a_fork_follows_in_the_child(
 def test_file_source_arguments_are_checked(arguments: dict[str, Any], error: type[Exception]) -> None:
     with pytest.raises(error):
         FileSource(**arguments)
-
-
-# ---------------------------------------------------------------------------- the Redis source
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    with running_redis() as server:
-        yield server
-
-
-@pytest.fixture
-def key(request: pytest.FixtureRequest) -> str:
-    return f"fastcors-test:{request.node.name}"  # a key per test: the server is shared
-
-
-def redis_source(handle: CORSHandle, server: RedisServer, key: str, **options: Any) -> RedisSource:
-    return RedisSource(handle, server.url, key=key, **options)
-
-
-def test_redis_start_reads_the_key_before_it_returns(
-    handle_and_middleware: tuple[CORSHandle, Any], redis_server: RedisServer, key: str
-) -> None:
-    handle, middleware = handle_and_middleware
-    published = publish_settings(redis_server.url, {"allow_origins": [A]}, key=key)
-    with redis_source(handle, redis_server, key) as source:
-        assert allows(middleware, A) and not allows(middleware, CODE)
-        assert source.version == published.version and source.last_error is None
-
-
-def test_redis_publish_reaches_the_source_at_once(
-    handle_and_middleware: tuple[CORSHandle, Any], redis_server: RedisServer, key: str
-) -> None:
-    middleware = handle_and_middleware[1]
-    with redis_source(handle_and_middleware[0], redis_server, key, resync=60) as source:  # only the channel
-        assert "no settings under the key" in source.last_error and allows(middleware, CODE)
-        published = publish_settings(redis_server.url, CORSSettings(allow_origins=[B]), key=key)
-        assert published.notified == 1
-        took = eventually(lambda: allows(middleware, B), "the published settings", timeout=2)
-        assert source.version == published.version and took < 1
-
-
-def test_redis_a_missed_message_is_caught_by_the_resync(
-    handle_and_middleware: tuple[CORSHandle, Any], redis_server: RedisServer, key: str
-) -> None:
-    middleware = handle_and_middleware[1]
-    with redis_source(handle_and_middleware[0], redis_server, key, resync=0.3):
-        redis_server.client().set(key, document(allow_origins=[B]))  # no announcement
-        eventually(lambda: allows(middleware, B), "the key re-read", timeout=3)
-
-
-def test_redis_a_bad_version_keeps_the_settings_and_is_logged_once(
-    handle_and_middleware: tuple[CORSHandle, Any], redis_server: RedisServer, key: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    handle, middleware = handle_and_middleware
-    publish_settings(redis_server.url, {"allow_origins": [A]}, key=key)
-    with redis_source(handle, redis_server, key, resync=0.1) as source:
-        good = source.version
-        bad = document(allow_origins=[B], allow_origin_patterns=["https://*example.com"])
-        with pytest.raises(CORSConfigError):
-            publish_settings(redis_server.url, bad, key=key)  # checked before anything is stored
-        assert redis_server.client().get(key) == settings_document({"allow_origins": [A]})
-        publish_settings(redis_server.url, bad, key=key, check=False)
-        eventually(lambda: source.last_error is not None, "the bad version seen")
-        time.sleep(1)  # ten re-reads
-        assert len(errors(caplog, f"settings version {version_of(bad)} refused, keeping version {good}")) == 1
-        assert source.version == good and allows(middleware, A) and not allows(middleware, B)
-
-
-def test_redis_a_restart_keeps_the_settings_and_is_followed_after(
-    handle_and_middleware: tuple[CORSHandle, Any], redis_server: RedisServer, key: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    middleware = handle_and_middleware[1]
-    publish_settings(redis_server.url, {"allow_origins": [A]}, key=key)
-    with redis_source(handle_and_middleware[0], redis_server, key) as source:
-        redis_server.stop()
-        eventually(lambda: source.last_error is not None, "Redis seen down")
-        assert "Redis unavailable" in source.last_error and allows(middleware, A)
-        time.sleep(2.5)  # several reconnection attempts: one warning
-        assert len(warnings_about(caplog, "Redis unavailable")) == 1
-        redis_server.start()  # empty, as Redis without persistence restarts
-        eventually(lambda: "no settings under the key" in (source.last_error or ""), "Redis reached again", timeout=5)
-        assert allows(middleware, A)
-        publish_settings(redis_server.url, {"allow_origins": [B]}, key=key)
-        eventually(lambda: allows(middleware, B), "a change after the restart", timeout=3)
-        assert source.last_error is None
-
-
-def test_redis_down_at_start_keeps_the_code_settings(handle_and_middleware: tuple[CORSHandle, Any]) -> None:
-    handle, middleware = handle_and_middleware
-    started = time.monotonic()
-    with RedisSource(handle, f"redis://127.0.0.1:{free_port()}/0", timeout=0.5) as source:  # nothing listens
-        assert time.monotonic() - started < 2
-        assert "Redis unavailable" in source.last_error and allows(middleware, CODE)
-
-
-def test_the_publish_command_line(redis_server: RedisServer, key: str, tmp_path: Path) -> None:
-    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
-    good.write_bytes(document(allow_origins=[A]))
-    bad.write_bytes(document(allow_origins=[A], allow_origin=[B]))
-    command = [sys.executable, "-m", "fastcors", "publish", "--redis", redis_server.url, "--key", key]
-    done = subprocess.run([*command, str(good)], capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-    assert f"version {version_of(good.read_bytes())}" in done.stdout
-    refused = subprocess.run([*command, "-"], input=bad.read_text(), capture_output=True, text=True, timeout=30)
-    assert refused.returncode == 1 and "did you mean 'allow_origins'" in refused.stderr
-    assert redis_server.client().get(key) == good.read_bytes()
-
-
-def test_the_password_stays_out_of_the_logs() -> None:
-    assert without_password("redis://user:s3cret@cache:6379/0") == "redis://user:***@cache:6379/0"
-    assert without_password("redis://cache:6379/0") == "redis://cache:6379/0"

@@ -1,4 +1,4 @@
-"""A real redis-server on loopback for the settings-source tests: start, restart, stop.
+"""For the settings-source tests: documents, a Kubernetes ConfigMap volume, a real redis-server.
 
 In CI a missing redis-server (or redis-py) is a failure; locally the tests that need it skip.
 """
@@ -6,6 +6,8 @@ In CI a missing redis-server (or redis-py) is a failure; locally the tests that 
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import shutil
 import signal
@@ -13,12 +15,94 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
+from asgi_harness import http_scope, run_sync
+
+from fastcors import CORSHandle
 
 HOST = "127.0.0.1"
+
+
+CODE = "https://code.example"  # the origin the application's code allows
+A = "https://a.example"
+B = "https://b.example"
+C = "https://c.example"
+
+
+async def ok_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def allows(middleware: Any, origin: str) -> bool:
+    """Whether `middleware` answers a simple request from `origin` with that origin allowed."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    run_sync(middleware(http_scope(headers=[(b"origin", origin.encode())]), receive, send))
+    assert sent[0]["status"] == 200  # nothing a source delivers makes a request fail
+    return (b"access-control-allow-origin", origin.encode()) in sent[0]["headers"]
+
+
+def eventually(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> float:
+    """Wait until `condition()`; return how long it took."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"not within {timeout}s: {what}")
+        time.sleep(0.01)
+    return time.monotonic() - start
+
+
+def errors(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR and text in r.getMessage()]
+
+
+def warnings_about(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and text in r.getMessage()]
+
+
+def followed(impl: ModuleType) -> tuple[CORSHandle, Any]:
+    """A handle, and a middleware of `impl` built with it (the code allowing CODE)."""
+    handle = CORSHandle()
+    return handle, impl.CORSMiddleware(ok_app, allow_origins=[CODE], handle=handle)
+
+
+def document(**arguments: Any) -> bytes:
+    return json.dumps(arguments).encode()
+
+
+def write(path: Path, data: bytes) -> None:
+    """Replace the file atomically, as the README asks."""
+    temporary = path.with_name(path.name + ".new")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def configmap(directory: Path, name: str, data: bytes, generation: str) -> None:
+    """Kubernetes' atomic writer: the files in a new ..<timestamp> directory, then ..data swapped by a rename.
+
+    `name` is a symlink to ..data/name, made once; the previous generation's directory is removed.
+    """
+    previous = (directory / "..data").resolve() if (directory / "..data").is_symlink() else None
+    (directory / generation).mkdir()
+    (directory / generation / name).write_bytes(data)
+    (directory / "..data_tmp").symlink_to(generation)
+    os.replace(directory / "..data_tmp", directory / "..data")
+    if not (directory / name).is_symlink():
+        (directory / name).symlink_to(Path("..data") / name)
+    if previous is not None:
+        shutil.rmtree(previous)
 
 
 def _unavailable(reason: str) -> None:
