@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import threading
 import time
 import weakref
@@ -335,6 +336,8 @@ class FileSource(SettingsSource):
             seen = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
             if seen == self._seen:
                 return
+            if not stat.S_ISREG(status.st_mode):  # a directory or a pipe: never block on it
+                raise OSError("not a regular file")
             with open(self.path, "rb") as file:
                 data = file.read(MAX_DOCUMENT_BYTES + 1)
         except OSError as exc:

@@ -221,6 +221,14 @@ def test_a_missing_file_at_start_keeps_the_code_settings(
         assert source.last_error is None
 
 
+def test_a_pipe_or_a_directory_is_not_read(handle_and_middleware: tuple[CORSHandle, Any], tmp_path: Path) -> None:
+    handle, middleware = handle_and_middleware
+    os.mkfifo(tmp_path / "pipe")
+    for path in (tmp_path / "pipe", tmp_path):  # opening the pipe would block until a writer came
+        with FileSource(handle, path, interval=INTERVAL) as source:
+            assert "not a regular file" in source.last_error and allows(middleware, CODE)
+
+
 def test_a_kubernetes_configmap_update_is_followed(
     handle_and_middleware: tuple[CORSHandle, Any], tmp_path: Path
 ) -> None:
