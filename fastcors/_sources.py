@@ -62,6 +62,12 @@ def _integer(name: str, value: Any) -> int:
     raise SettingsDocumentError(f"{name} must be an integer, not {_shown(value)}")
 
 
+def _string(name: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise SettingsDocumentError(f"{name} must be a string, not {_shown(value)}")
+
+
 def _optional_string(name: str, value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -83,6 +89,8 @@ def _readers() -> dict[str, Callable[[str, Any], Any]]:
             readers[field.name] = _boolean
         elif isinstance(default, int):
             readers[field.name] = _integer
+        elif isinstance(default, str):
+            readers[field.name] = _string
         elif isinstance(default, (tuple, list)):
             readers[field.name] = _strings
         elif default is None and annotation in ("str|None", "Optional[str]"):

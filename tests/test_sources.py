@@ -84,6 +84,7 @@ BAD_DOCUMENTS = {
     "a flag for a number": (document(max_age=True), "max_age must be an integer"),
     "a fraction": (document(max_age=1.5), "max_age must be an integer"),
     "a list for a regex": (document(allow_origin_regex=[A]), "allow_origin_regex must be a string or null"),
+    "null for a string": (document(starlette_version=None), "starlette_version must be a string"),
     "too large": (b" " * MAX_DOCUMENT_BYTES + b"{}", "larger than"),
 }
 
@@ -113,7 +114,8 @@ def test_a_settings_document_round_trips() -> None:
     settings = CORSSettings(
         allow_origins=[A], allow_methods=["GET", "PUT"], allow_headers=["x-a"], allow_credentials=True,
         allow_origin_regex=r"https://.*\.b\.example", allow_private_network=True, expose_headers=["x-b"],
-        max_age=5, allow_origin_patterns=["https://*.c.example"], websocket_origin_guard=True, strict=True, debug=True,
+        max_age=5, allow_origin_patterns=["https://*.c.example"], websocket_origin_guard=True,
+        starlette_version="newest", strict=True, debug=True,
     )  # fmt: skip
     assert CORSSettings(**parse_settings_document(settings_document(settings))) == settings
     assert parse_settings_document(settings_document(CORSSettings(max_age=7))) == {"max_age": 7}  # defaults left out
