@@ -123,9 +123,10 @@ def parse_settings_document(data: bytes | str) -> dict[str, Any]:
 
 
 def _unreadable(name: str) -> str:
-    fields = [field.name for field in dataclasses.fields(CORSSettings)]
+    fields = {field.name: str(field.type) for field in dataclasses.fields(CORSSettings)}
     if name in fields:
-        return f"{name} cannot come from a settings source (it is code): give it in the source's base settings"
+        why = " (it is code)" if "Callable" in fields[name] else ""
+        return f"{name} cannot come from a settings source{why}: give it in the source's base settings"
     close = difflib.get_close_matches(name[:100], fields, n=1)
     return f"unknown argument {show(name)}" + (f"; did you mean {close[0]!r}?" if close else "")
 
