@@ -44,34 +44,24 @@ class SettingsDocumentError(ValueError):
 # ------------------------------------------------------------------ the document
 
 
-def _strings(name: str, value: Any) -> list[str]:
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return value
-    raise SettingsDocumentError(f"{name} must be a list of strings, not {_shown(value)}")
+def _reader(accepts: Callable[[Any], bool], expected: str) -> Callable[[str, Any], Any]:
+    """A check of one argument's JSON value: the value if `accepts` it, else the reason."""
+
+    def read(name: str, value: Any) -> Any:
+        if accepts(value):
+            return value
+        raise SettingsDocumentError(f"{name} must be {expected}, not {_shown(value)}")
+
+    return read
 
 
-def _boolean(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise SettingsDocumentError(f"{name} must be true or false, not {_shown(value)}")
-
-
-def _integer(name: str, value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise SettingsDocumentError(f"{name} must be an integer, not {_shown(value)}")
-
-
-def _string(name: str, value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    raise SettingsDocumentError(f"{name} must be a string, not {_shown(value)}")
-
-
-def _optional_string(name: str, value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise SettingsDocumentError(f"{name} must be a string or null, not {_shown(value)}")
+_strings = _reader(
+    lambda value: isinstance(value, list) and all(isinstance(item, str) for item in value), "a list of strings"
+)
+_boolean = _reader(lambda value: isinstance(value, bool), "true or false")
+_integer = _reader(lambda value: isinstance(value, int) and not isinstance(value, bool), "an integer")
+_string = _reader(lambda value: isinstance(value, str), "a string")
+_optional_string = _reader(lambda value: value is None or isinstance(value, str), "a string or null")
 
 
 def _shown(value: Any) -> str:
