@@ -10,6 +10,7 @@ reconnects every second; on reconnecting it reads the key again.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -90,11 +91,11 @@ class RedisSource(SettingsSource):
     def _first_read(self) -> None:
         self._try(self._connect_and_read)
 
-    def _follow(self) -> None:
+    def _follow(self, stopping: threading.Event) -> None:
         next_read = time.monotonic() + self.resync
-        while not self._stopping.is_set():
+        while not stopping.is_set():
             if self._connection is None:
-                if self._stopping.wait(RETRY_SECONDS):
+                if stopping.wait(RETRY_SECONDS):
                     return
                 if not self._try(self._connect_and_read):
                     continue

@@ -103,13 +103,18 @@ def parse_settings_document(data: bytes | str) -> dict[str, Any]:
         raise SettingsDocumentError(
             f"the document must be a JSON object of CORSMiddleware arguments, not {type(document).__name__}"
         )
-    arguments = {}
-    for name, value in document.items():
+    return _read_arguments(document)
+
+
+def _read_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """`arguments` checked one by one: names a document may hold, values of their kind."""
+    read = {}
+    for name, value in arguments.items():
         reader = READERS.get(name)
         if reader is None:
             raise SettingsDocumentError(_unreadable(name))
-        arguments[name] = reader(name, value)
-    return arguments
+        read[name] = reader(name, value)
+    return read
 
 
 def _unreadable(name: str) -> str:
@@ -129,12 +134,7 @@ def settings_document(settings: CORSSettings | Mapping[str, Any]) -> bytes:
     arguments = {
         name: list(value) if isinstance(value, (tuple, frozenset, set)) else value for name, value in settings.items()
     }
-    for name, value in arguments.items():
-        reader = READERS.get(name)
-        if reader is None:
-            raise SettingsDocumentError(_unreadable(name))
-        reader(name, value)
-    return json.dumps(arguments, indent=2, sort_keys=True).encode() + b"\n"
+    return json.dumps(_read_arguments(arguments), indent=2, sort_keys=True).encode() + b"\n"
 
 
 def version_of(data: bytes) -> str:
@@ -181,7 +181,7 @@ class SettingsSource:
     def _first_read(self) -> None:
         raise NotImplementedError
 
-    def _follow(self) -> None:
+    def _follow(self, stopping: threading.Event) -> None:
         raise NotImplementedError
 
     def _close(self) -> None:
@@ -199,9 +199,11 @@ class SettingsSource:
         """
         if self._thread is not None and self._thread.is_alive():
             return
-        self._stopping = threading.Event()
+        self._stopping = threading.Event()  # this thread's own: a later start() makes another
         self._guarded(self._first_read)
-        self._thread = threading.Thread(target=self._run, name=f"fastcors {self.describe()}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(self._stopping,), name=f"fastcors {self.describe()}", daemon=True
+        )
         self._thread.start()
         _RUNNING.add(self)
 
@@ -230,14 +232,14 @@ class SettingsSource:
         finally:
             self.stop()
 
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._guarded(self._follow)
-            self._stopping.wait(RETRY_SECONDS)
+    def _run(self, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            self._guarded(self._follow, stopping)
+            stopping.wait(RETRY_SECONDS)
 
-    def _guarded(self, work: Callable[[], None]) -> None:
+    def _guarded(self, work: Callable[..., None], *arguments: Any) -> None:
         try:
-            work()
+            work(*arguments)
         except Exception:  # a bug here must not end the thread nor fail a worker's startup
             logger.exception("%s: unexpected error (the settings in force stay)", self.describe())
 
@@ -325,8 +327,8 @@ class FileSource(SettingsSource):
     def _first_read(self) -> None:
         self._check()
 
-    def _follow(self) -> None:
-        while not self._stopping.wait(self.interval):
+    def _follow(self, stopping: threading.Event) -> None:
+        while not stopping.wait(self.interval):
             self._check()
 
     def _check(self) -> None:
