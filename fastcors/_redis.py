@@ -78,9 +78,9 @@ class RedisSource(SettingsSource):
         timeout: float = 2.0,
     ) -> None:
         super().__init__(handle, base=base)
-        _redis()  # fail now, not in the thread, without redis-py
         if not resync > 0 or not timeout > 0:
             raise ValueError(f"resync and timeout must be positive numbers of seconds, not {resync!r}, {timeout!r}")
+        _client(url, timeout).close()  # a bad URL or no redis-py fails here, not in the thread (connects nothing)
         self.url, self.key, self.channel = url, key, channel or key
         self.resync, self.timeout = resync, timeout
         self._connection: Any = None  # (client, pubsub) while connected

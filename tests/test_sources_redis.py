@@ -150,3 +150,12 @@ def test_the_publish_command_line(redis_server: RedisServer, key: str, tmp_path:
 def test_the_password_stays_out_of_the_logs() -> None:
     assert without_password("redis://user:s3cret@cache:6379/0") == "redis://user:***@cache:6379/0"
     assert without_password("redis://cache:6379/0") == "redis://cache:6379/0"
+
+
+@pytest.mark.parametrize(
+    ("url", "options"),
+    [("http://cache:6379", {}), ("redis://cache:6379/0", {"resync": 0}), ("redis://cache:6379/0", {"timeout": -1})],
+)
+def test_redis_source_arguments_are_checked(url: str, options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        RedisSource(CORSHandle(), url, **options)
