@@ -64,6 +64,18 @@ _string = _reader(lambda value: isinstance(value, str), "a string")
 _optional_string = _reader(lambda value: value is None or isinstance(value, str), "a string or null")
 
 
+def _paths(name: str, value: Any) -> dict[str, CORSSettings | None]:
+    """Policies per path prefix: each an object of arguments (read as the document is), or null."""
+    if not isinstance(value, dict):
+        raise SettingsDocumentError(f"{name} must be an object of path prefixes, not {_shown(value)}")
+    policies: dict[str, CORSSettings | None] = {}
+    for prefix, policy in value.items():
+        if policy is not None and not isinstance(policy, dict):
+            raise SettingsDocumentError(f"{name}[{show(prefix)}] must be an object of arguments or null")
+        policies[prefix] = None if policy is None else CORSSettings(**_read_arguments(policy))
+    return policies
+
+
 def _shown(value: Any) -> str:
     return show(json.dumps(value))
 
@@ -75,7 +87,9 @@ def _readers() -> dict[str, Callable[[str, Any], Any]]:
         default, annotation = field.default, str(field.type).replace(" ", "")
         if "Callable" in annotation:
             continue
-        if isinstance(default, bool):
+        if annotation.startswith("Mapping[str,CORSSettings"):
+            readers[field.name] = _paths
+        elif isinstance(default, bool):
             readers[field.name] = _boolean
         elif isinstance(default, int):
             readers[field.name] = _integer
@@ -128,13 +142,23 @@ def _unreadable(name: str) -> str:
 
 def settings_document(settings: CORSSettings | Mapping[str, Any]) -> bytes:
     """A document for `settings` (a CORSSettings: the arguments that differ from the defaults)."""
+    arguments = _as_json(settings)
+    _read_arguments(arguments)  # refuses what a source would refuse
+    return json.dumps(arguments, indent=2, sort_keys=True).encode() + b"\n"
+
+
+def _as_json(settings: CORSSettings | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(settings, CORSSettings):
         defaults = CORSSettings()
         settings = {name: value for name, value in vars(settings).items() if value != getattr(defaults, name)}
-    arguments = {
-        name: list(value) if isinstance(value, (tuple, frozenset, set)) else value for name, value in settings.items()
-    }
-    return json.dumps(_read_arguments(arguments), indent=2, sort_keys=True).encode() + b"\n"
+    arguments = {}
+    for name, value in settings.items():
+        if isinstance(value, (tuple, frozenset, set)):
+            value = list(value)
+        elif name == "paths" and isinstance(value, Mapping):
+            value = {prefix: None if policy is None else _as_json(policy) for prefix, policy in value.items()}
+        arguments[name] = value
+    return arguments
 
 
 def version_of(data: bytes) -> str:

@@ -39,8 +39,8 @@ async def ok_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-def allows(middleware: Any, origin: str) -> bool:
-    """Whether `middleware` answers a simple request from `origin` with that origin allowed."""
+def allowed(middleware: Any, origin: str, path: str = "/") -> str | None:
+    """The access-control-allow-origin `middleware` answers a simple request from `origin` with."""
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -49,9 +49,15 @@ def allows(middleware: Any, origin: str) -> bool:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    run_sync(middleware(http_scope(headers=[(b"origin", origin.encode())]), receive, send))
+    run_sync(middleware(http_scope(headers=[(b"origin", origin.encode())], path=path), receive, send))
     assert sent[0]["status"] == 200  # nothing a source delivers makes a request fail
-    return (b"access-control-allow-origin", origin.encode()) in sent[0]["headers"]
+    values = [value.decode() for name, value in sent[0]["headers"] if name == b"access-control-allow-origin"]
+    return values[0] if values else None
+
+
+def allows(middleware: Any, origin: str, path: str = "/") -> bool:
+    """Whether `middleware` allows `origin` by name (not by "*")."""
+    return allowed(middleware, origin, path) == origin
 
 
 def eventually(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> float:

@@ -26,6 +26,7 @@ from sources_support import (
     A,
     B,
     C,
+    allowed,
     allows,
     configmap,
     document,
@@ -86,6 +87,10 @@ BAD_DOCUMENTS = {
     "a list for a regex": (document(allow_origin_regex=[A]), "allow_origin_regex must be a string or null"),
     "null for a string": (document(starlette_version=None), "starlette_version must be a string"),
     "too large": (b" " * MAX_DOCUMENT_BYTES + b"{}", "larger than"),
+    "paths not an object": (document(paths=["/public"]), "paths must be an object of path prefixes"),
+    "a path's policy a list": (document(paths={"/public": [A]}), "paths['/public'] must be an object of arguments"),
+    "a path's unknown argument": (document(paths={"/public": {"allow_origin": [A]}}), "unknown argument"),
+    "a path's code": (document(paths={"/p": {"allow_origin_func": None}}), "allow_origin_func cannot come"),
 }
 
 
@@ -116,6 +121,7 @@ def test_a_settings_document_round_trips() -> None:
         allow_origin_regex=r"https://.*\.b\.example", allow_private_network=True, expose_headers=["x-b"],
         max_age=5, allow_origin_patterns=["https://*.c.example"], websocket_origin_guard=True,
         starlette_version="newest", strict=True, debug=True,
+        paths={"/public": CORSSettings(allow_origins=["*"], max_age=1), "/internal": None},
     )  # fmt: skip
     assert CORSSettings(**parse_settings_document(settings_document(settings))) == settings
     assert parse_settings_document(settings_document(CORSSettings(max_age=7))) == {"max_age": 7}  # defaults left out
@@ -160,6 +166,7 @@ REFUSED = {
     "unknown argument": document(allow_origins=[B], allow_origin=[B]),
     "refused by the middleware": document(allow_origins=[B], allow_origin_patterns=["https://*example.com"]),
     "refused under strict": document(allow_origins=[B + "/"], strict=True),
+    "a path policy refused": document(allow_origins=[B], paths={"public": {"allow_origins": ["*"]}}),
 }
 
 
@@ -184,6 +191,19 @@ def test_a_bad_version_keeps_the_settings_and_is_logged_once(
     write(settings_file, document(allow_origins=[B]))  # a good version again
     eventually(lambda: allows(middleware, B), "the next good version applied")
     assert file_source.last_error is None and file_source.version != good
+
+
+def test_policies_per_path_come_from_the_file(
+    handle_and_middleware: tuple[CORSHandle, Any], file_source: FileSource, settings_file: Path
+) -> None:
+    middleware = handle_and_middleware[1]
+    write(settings_file, document(allow_origins=[A], paths={"/public": {"allow_origins": ["*"]}, "/internal": None}))
+    file_source.start()
+    assert allows(middleware, A) and not allows(middleware, B)
+    assert allowed(middleware, B, "/public/x") == "*"
+    assert allowed(middleware, A, "/internal/x") is None  # no CORS handling there
+    write(settings_file, document(allow_origins=[A]))
+    eventually(lambda: allows(middleware, A, "/internal/x"), "the path policies dropped")
 
 
 def test_a_deleted_file_keeps_the_settings_until_it_returns(
