@@ -81,8 +81,11 @@ class ServerProcess:
         assert self.process is not None
         return self.process.pid
 
-    def start(self, ready_path: str = "/", timeout: float = 40.0) -> ServerProcess:
-        """Start the process; return once it answers a GET of `ready_path`, else stop it and raise."""
+    def start(
+        self, ready_path: str = "/", timeout: float = 40.0, ready: Callable[[], bool] | None = None
+    ) -> ServerProcess:
+        """Start the process; return once it answers a GET of `ready_path` (or once `ready()`, for a
+        server that does not speak HTTP), else stop it and raise ServerError."""
         fd, log_name = tempfile.mkstemp(prefix="fastcors-server-", suffix=".log")
         self.log_path = Path(log_name)
         with os.fdopen(fd, "wb") as log:
@@ -97,7 +100,7 @@ class ServerProcess:
                 preexec_fn=pinned(self.cpus),
             )
         deadline = time.monotonic() + timeout
-        while not answers_http(self.port, ready_path):
+        while not (ready() if ready is not None else answers_http(self.port, ready_path)):
             problem = (
                 f"exited with {self.process.returncode}"
                 if self.process.poll() is not None
@@ -136,6 +139,7 @@ class ServerProcess:
             # the whole group started here is gone.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
+            self.process = None  # stopped: its group id may be reused, never signal it again
         if self.log_path is not None:
             with contextlib.suppress(OSError):
                 self.log_path.unlink()

@@ -105,9 +105,10 @@ def impl_env(impl: str) -> dict[str, str]:
     raise ValueError(impl)
 
 
-def server_process(server_name: str, target: str, env: dict[str, str]) -> ServerProcess:
-    """`server_name` to serve `target` (module:attr under tests/realworld), not started yet."""
-    kind = SERVERS[server_name] if server_name in SERVERS else WEBSOCKET_SERVERS[server_name]
+def server_process(server: str | ServerKind, target: str, env: dict[str, str]) -> ServerProcess:
+    """`server` (a ServerKind or the name of one here) to serve `target` (module:attr under
+    tests/realworld), not started yet."""
+    kind = server if isinstance(server, ServerKind) else {**SERVERS, **WEBSOCKET_SERVERS}[server]
     require_modules(*kind.modules)
     port = free_port()
     # The server must import the very fastcors this test process imports (a checkout, an
@@ -118,9 +119,11 @@ def server_process(server_name: str, target: str, env: dict[str, str]) -> Server
 
 
 @contextlib.contextmanager
-def serving(server_name: str, target: str, env: dict[str, str], ready_path: str = "/") -> Iterator[ServerProcess]:
-    """`server_name` serving `target` until the block ends; a server that does not start fails the test."""
-    server = server_process(server_name, target, env)
+def serving(
+    server: str | ServerKind, target: str, env: dict[str, str], ready_path: str = "/"
+) -> Iterator[ServerProcess]:
+    """`server` serving `target` until the block ends; a server that does not start fails the test."""
+    server = server_process(server, target, env)
     try:
         server.start(ready_path)
     except ServerError as exc:

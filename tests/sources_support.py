@@ -1,0 +1,170 @@
+"""For the settings-source tests: documents, a Kubernetes ConfigMap volume, a real redis-server.
+
+In CI a missing redis-server (or redis-py) is a failure; locally the tests that need it skip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from asgi_harness import http_scope, run_sync, unavailable
+
+from bench.launch import HOST, ServerError, ServerProcess, free_port
+from fastcors import CORSHandle
+
+CODE = "https://code.example"  # the origin the application's code allows
+A = "https://a.example"
+B = "https://b.example"
+C = "https://c.example"
+
+
+async def ok_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def allowed(middleware: Any, origin: str, path: str = "/") -> str | None:
+    """The access-control-allow-origin `middleware` answers a simple request from `origin` with."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    run_sync(middleware(http_scope(headers=[(b"origin", origin.encode())], path=path), receive, send))
+    assert sent[0]["status"] == 200  # nothing a source delivers makes a request fail
+    values = [value.decode() for name, value in sent[0]["headers"] if name == b"access-control-allow-origin"]
+    return values[0] if values else None
+
+
+def allows(middleware: Any, origin: str, path: str = "/") -> bool:
+    """Whether `middleware` allows `origin` by name (not by "*")."""
+    return allowed(middleware, origin, path) == origin
+
+
+def eventually(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> float:
+    """Wait until `condition()`; return how long it took."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"not within {timeout}s: {what}")
+        time.sleep(0.01)
+    return time.monotonic() - start
+
+
+def errors(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR and text in r.getMessage()]
+
+
+def warnings_about(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and text in r.getMessage()]
+
+
+def followed(impl: ModuleType) -> tuple[CORSHandle, Any]:
+    """A handle, and a middleware of `impl` built with it (the code allowing CODE)."""
+    handle = CORSHandle()
+    return handle, impl.CORSMiddleware(ok_app, allow_origins=[CODE], handle=handle)
+
+
+def document(**arguments: Any) -> bytes:
+    return json.dumps(arguments).encode()
+
+
+def write(path: Path, data: bytes) -> None:
+    """Replace the file atomically, as the README asks."""
+    temporary = path.with_name(path.name + ".new")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def configmap(directory: Path, name: str, data: bytes, generation: str) -> None:
+    """Kubernetes' atomic writer: the files in a new ..<timestamp> directory, then ..data swapped by a rename.
+
+    `name` is a symlink to ..data/name, made once; the previous generation's directory is removed.
+    """
+    previous = (directory / "..data").resolve() if (directory / "..data").is_symlink() else None
+    (directory / generation).mkdir()
+    (directory / generation / name).write_bytes(data)
+    (directory / "..data_tmp").symlink_to(generation)
+    os.replace(directory / "..data_tmp", directory / "..data")
+    if not (directory / name).is_symlink():
+        (directory / name).symlink_to(Path("..data") / name)
+    if previous is not None:
+        shutil.rmtree(previous)
+
+
+class RedisServer:
+    """One redis-server process (no persistence: a restart empties it, as a crashed cache does)."""
+
+    def __init__(self, executable: str) -> None:
+        self.port = free_port()
+        self.directory = tempfile.mkdtemp(prefix="fastcors-redis-")
+        argv = [executable, "--bind", HOST, "--port", str(self.port), "--save", "", "--appendonly", "no",
+                "--dir", self.directory, "--protected-mode", "yes"]  # fmt: skip
+        self.process = ServerProcess(argv, self.port, "redis-server")
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    def start(self) -> None:
+        try:
+            self.process.start(timeout=10, ready=self.answers)
+        except ServerError as exc:
+            pytest.fail(str(exc))
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def answers(self) -> bool:
+        import redis
+
+        try:
+            with redis.Redis(host=HOST, port=self.port, socket_timeout=1, socket_connect_timeout=1) as client:
+                return bool(client.ping())
+        except redis.RedisError:
+            return False
+
+    def client(self) -> object:
+        import redis
+
+        return redis.Redis(host=HOST, port=self.port, socket_timeout=5, socket_connect_timeout=5)
+
+    def log_tail(self) -> str:
+        return self.process.log_tail(2000)
+
+
+@contextlib.contextmanager
+def running_redis() -> Iterator[RedisServer]:
+    """A fresh redis-server for the block; skipped locally (failed in CI) if Redis is not installed."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        unavailable("redis-server is not installed (scripts/setup.sh installs it)")
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        unavailable("redis-py is not installed (pip install -e '.[test]')")
+    server = RedisServer(executable)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.directory, ignore_errors=True)
