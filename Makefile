@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup bench bench-quick test lint
+.PHONY: setup bench bench-quick test test-generations lint
 
 setup:
 	scripts/setup.sh "$(PYTHON)" "$(VENV)"
@@ -19,6 +19,10 @@ bench-quick: setup
 test: setup
 	$(PY) -m ruff check fastcors tests bench
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no test ran"; exit 1; fi; exit $$rc
+
+# Only the runs against each Starlette release, each in its own venv under .venvs/ (made once).
+test-generations: setup
+	$(PY) -m pytest tests/test_generations.py $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no test ran"; exit 1; fi; exit $$rc
 
 lint: setup
 	$(PY) -m ruff check fastcors tests bench
