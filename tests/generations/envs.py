@@ -37,6 +37,7 @@ ERA: dict[str, tuple[str, ...]] = {
     "0.27.0": ("httpx<0.28", "pytest", "anyio==3.7.1"),
     "0.37.2": ("httpx<0.28", "pytest==8.0.2", "anyio==4.3.0", "trio==0.24.0"),
     "0.46.2": ("httpx==0.28.1", "pytest==8.3.5", "anyio==4.9.0", "trio==0.29.0"),
+    "0.52.1": ("httpx==0.28.1", "pytest==8.4.1", "anyio<4.15", "trio==0.30.0"),
     "1.6.0": ("httpx2", "pytest==9.1.1", "anyio<4.15", "trio==0.33.0"),
     "1.10.0": ("httpx2", "pytest", "anyio", "trio"),
 }
