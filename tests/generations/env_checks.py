@@ -72,8 +72,8 @@ def generation() -> str:
         middleware = fastcors.CORSMiddleware(None)
     except Exception as exc:
         return f"default construction failed: {exc!r}"
-    config = getattr(middleware, "config", None)
-    return f"generation {getattr(config, 'generation', 'not exposed')}"
+    in_force = getattr(getattr(middleware, "config", None), "generation", None)
+    return f"generation in force: {getattr(in_force, 'releases', in_force)}"
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

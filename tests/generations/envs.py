@@ -1,5 +1,5 @@
 """One virtualenv per Starlette release (and one without Starlette), made once under .venvs/
-and reused; Starlette's own CORS tests taken from each release's sdist.
+and reused; Starlette's own CORS tests taken from each release's sdist (cached per machine).
 
 Each env holds one Starlette, the httpx its test client needs, the pytest, anyio and trio of the
 release's era (its test suite turns warnings into errors, so newer deprecations would fail it),
@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -142,15 +143,16 @@ def _lock() -> Iterator[None]:
 
 
 def sdist(release: str) -> Path:
-    """The release's source distribution, downloaded once."""
-    folder = VENVS / "sdists"
+    """The release's source distribution, downloaded once per machine (pip prepares its metadata,
+    several seconds each, so it is kept outside the checkout, for every clone)."""
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fastcors" / "starlette-sdists"
     tarball = folder / f"starlette-{release}.tar.gz"
-    with _lock():
-        if not tarball.exists():
-            subprocess.run(
-                [*PIP, "download", "-q", "--no-deps", "--no-binary", ":all:", "-d", folder, f"starlette=={release}"],
-                check=True,
-            )
+    if not tarball.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as download:
+            command = [*PIP, "download", "-q", "--no-deps", "--no-binary", ":all:", "-d", download]
+            subprocess.run([*command, f"starlette=={release}"], check=True)
+            os.replace(Path(download) / tarball.name, tarball)  # whole or not at all, whoever runs alongside
     return tarball
 
 
@@ -184,10 +186,17 @@ def upstream_tests(release: str, middleware: str) -> Path | None:
 
 
 def main() -> None:
+    begin = time.perf_counter()
     for env in ALL:
         start = time.perf_counter()
         made = env.ensure()
         print(f"{env.name}: {'made' if made else 'up to date'} in {time.perf_counter() - start:.1f} s")
+    for release in RELEASES:
+        start = time.perf_counter()
+        ships = all(upstream_tests(release, middleware) for middleware in ("starlette", "fastcors"))
+        shipped = "test_cors.py" if ships else "no CORS tests"
+        print(f"starlette {release} sdist: {shipped}, {time.perf_counter() - start:.1f} s")
+    print(f"all in {time.perf_counter() - begin:.1f} s")
 
 
 if __name__ == "__main__":
