@@ -27,8 +27,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomllib
-
 ROOT = Path(__file__).resolve().parents[2]
 VENVS = ROOT / ".venvs"
 LAYOUT = 1  # bump to remake every env
@@ -126,6 +124,8 @@ def base_python() -> str:
 
 
 def fastcors_dependencies() -> list[str]:
+    import tomllib  # Python 3.11+, like the suite that makes the envs (imported here so 3.10 can collect)
+
     with open(ROOT / "pyproject.toml", "rb") as f:
         return list(tomllib.load(f)["project"]["dependencies"])
 
