@@ -6,7 +6,9 @@ from fastcors._checks import Problem, check_config
 from fastcors._errors import CORSConfigError
 from fastcors._handle import CORSHandle
 from fastcors._loader import load as _load
+from fastcors._redis import RedisSource, publish_settings
 from fastcors._settings import CORSSettings
+from fastcors._sources import FileSource, SettingsDocumentError, SettingsSource
 from fastcors._version import __version__
 
 _core = _load()
@@ -24,7 +26,12 @@ __all__ = [
     "CORSHandle",
     "CORSMiddleware",
     "CORSSettings",
+    "FileSource",
     "Problem",
+    "RedisSource",
+    "SettingsDocumentError",
+    "SettingsSource",
     "__version__",
     "check_config",
+    "publish_settings",
 ]

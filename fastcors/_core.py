@@ -302,10 +302,10 @@ class Policy:
     def for_path(self, scope: object) -> object:
         """The policy of the longest prefix in `paths` the request's path falls under: a Policy,
         None for no CORS handling, or this policy when none matches."""
-        try:
-            path = scope["path"]
-        except KeyError:  # lifespan
+        if type(scope) is not dict:
             return self
+        fields: dict = scope
+        path = fields.get("path")  # (None in a lifespan scope)
         if type(path) is not str:
             return self
         text: str = path

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+import hmac
 import logging
 import re
 import threading
@@ -23,7 +24,8 @@ from typing import Any
 import httpx
 import pytest
 from asgi_harness import http_scope, run_sync
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
@@ -653,20 +655,26 @@ def test_framework_app_added_after_the_handle_was_reconfigured(impl: ModuleType)
 
 
 def test_fastapi_endpoint_reconfiguring_its_own_cors(impl: ModuleType) -> None:
-    """The README's pattern: an admin endpoint replaces the origins through the handle. Its own
-    request is in flight meanwhile, so it is answered under the configuration it started with;
-    a refused configuration fails the endpoint and changes nothing."""
+    """The README's pattern: an authenticated admin endpoint replaces the origins through the
+    handle. Without the token nothing changes. Its own request is in flight meanwhile, so it is
+    answered under the configuration it started with; a refused configuration fails the
+    endpoint and changes nothing."""
     base = CORSSettings(allow_origins=[A], allow_credentials=True, allow_methods=["GET", "PUT"])
     handle = CORSHandle()
     app = FastAPI()
     app.add_middleware(impl.CORSMiddleware, **vars(base), handle=handle)
+    token = b"s3cret-admin-token"
 
-    @app.put("/admin/cors-origins")
+    def admin(credentials: HTTPAuthorizationCredentials = Depends(HTTPBearer())) -> None:  # noqa: B008
+        if not hmac.compare_digest(credentials.credentials.encode(), token):
+            raise HTTPException(status_code=403, detail="not allowed")
+
+    @app.put("/admin/cors-origins", dependencies=[Depends(admin)])
     def set_origins(origins: list[str]) -> dict[str, list[str]]:
         handle.reconfigure(base, allow_origins=origins)
         return {"origins": origins}
 
-    @app.put("/admin/cors-patterns")
+    @app.put("/admin/cors-patterns", dependencies=[Depends(admin)])
     def set_patterns(patterns: list[str]) -> dict[str, list[str]]:
         handle.reconfigure(handle.settings, allow_origin_patterns=patterns)
         return {"patterns": patterns}
@@ -675,12 +683,21 @@ def test_fastapi_endpoint_reconfiguring_its_own_cors(impl: ModuleType) -> None:
     def root() -> dict[str, str]:
         return {"hello": "world"}
 
-    async def main() -> dict[str, httpx.Response]:
+    async def main() -> dict[str, Any]:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            put = await client.put("/admin/cors-origins", json=[B], headers={"origin": A})
-            bad = await client.put("/admin/cors-patterns", json=["https://*example.com"], headers={"origin": B})
+            anonymous = await client.put("/admin/cors-origins", json=[B], headers={"origin": A})
+            wrong = {"origin": A, "authorization": "Bearer guessed"}
+            guessed = await client.put("/admin/cors-origins", json=[B], headers=wrong)
+            unchanged = handle.settings
+            bearer = "Bearer " + token.decode()
+            put = await client.put("/admin/cors-origins", json=[B], headers={"origin": A, "authorization": bearer})
+            pattern = ["https://*example.com"]
+            bad = await client.put("/admin/cors-patterns", json=pattern, headers={"origin": B, "authorization": bearer})
             return {
+                "anonymous": anonymous,
+                "guessed": guessed,
+                "unchanged": unchanged,
                 "put": put,
                 "bad": bad,
                 "from_a": await client.get("/", headers={"origin": A}),
@@ -688,6 +705,9 @@ def test_fastapi_endpoint_reconfiguring_its_own_cors(impl: ModuleType) -> None:
             }
 
     responses = asyncio.run(main())
+    assert responses["anonymous"].status_code in (401, 403)  # HTTPBearer's answer: 403 or 401 by FastAPI version
+    assert responses["guessed"].status_code == 403
+    assert responses["unchanged"] is None  # neither changed anything
     assert responses["put"].status_code == 200
     assert responses["put"].headers.get("access-control-allow-origin") == A  # answered under the old origins
     assert responses["put"].headers.get("access-control-allow-credentials") == "true"

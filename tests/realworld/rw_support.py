@@ -222,9 +222,15 @@ def stop_server(server: RunningServer) -> None:
         server.log_path.unlink()
 
 
-@contextlib.contextmanager
-def serving(server_name: str, target: str, env: dict[str, str], ready_path: str = "/") -> Iterator[RunningServer]:
+def serving(
+    server_name: str, target: str, env: dict[str, str], ready_path: str = "/"
+) -> contextlib.AbstractContextManager[RunningServer]:
     kind = SERVERS[server_name] if server_name in SERVERS else WEBSOCKET_SERVERS[server_name]
+    return serving_kind(kind, target, env, ready_path)
+
+
+@contextlib.contextmanager
+def serving_kind(kind: ServerKind, target: str, env: dict[str, str], ready_path: str = "/") -> Iterator[RunningServer]:
     require_modules(*kind.modules)
     try:
         server = start_server(kind, target, env, ready_path)
