@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup bench bench-quick test test-fast lint
+.PHONY: setup bench bench-quick test test-fast test-generations lint
 
 # Install once; again only when what the install depends on changes (the stamp file is older).
 setup: $(VENV)/.installed
@@ -29,6 +29,10 @@ test: setup
 test-fast: setup
 	$(PY) -m ruff check fastcors tests bench
 	FASTCORS_DIFF_EXAMPLES=$${FASTCORS_DIFF_EXAMPLES:-300} $(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Only the runs against each Starlette release, each in its own venv under .venvs/ (made once).
+test-generations: setup
+	$(PY) -m pytest tests/test_generations.py $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no test ran"; exit 1; fi; exit $$rc
 
 lint: setup
 	$(PY) -m ruff check fastcors tests bench

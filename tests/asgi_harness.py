@@ -48,6 +48,15 @@ def compiled_module() -> ModuleType:
 # ---------------------------------------------------------------------------- requests
 
 
+def outcome(factory: Any, config: dict[str, Any], scope: dict[str, Any], responses: Any) -> Outcome | str:
+    """What `factory(app, **config)` does with one request, or the exception that constructing it raised."""
+    try:
+        factory(lambda scope, receive, send: None, **config)
+    except Exception as exc:
+        return f"construction: {type(exc).__name__}"
+    return run(lambda app: factory(app, **config), scope, responses)
+
+
 def http_scope(
     method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None, path: str = "/"
 ) -> dict[str, Any]:

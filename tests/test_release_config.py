@@ -87,8 +87,9 @@ def test_the_wheels_suite_imports_only_what_the_wheel_test_group_installs() -> N
     assert files and all(path.exists() for path in files), files
     group = PYPROJECT["dependency-groups"]["wheel-test"]
     installed = {requirement.split(">")[0].split("[")[0].strip().lower() for requirement in group}
-    allowed = installed | set(sys.stdlib_module_names) | {"fastcors", "publicsuffixlist", "asgi_harness", "conftest"}
-    for path in [*files, ROOT / "tests" / "conftest.py", ROOT / "tests" / "asgi_harness.py"]:
+    helpers = ["conftest", "asgi_harness", "starlette_compat"]
+    allowed = installed | set(sys.stdlib_module_names) | {"fastcors", "publicsuffixlist", *helpers}
+    for path in [*files, *(ROOT / "tests" / f"{helper}.py" for helper in helpers)]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
