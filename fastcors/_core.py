@@ -21,6 +21,7 @@ from fastcors._config import (
     ORIGIN_FAILURE,
     PLAIN_TEXT,
     PRIVATE_NETWORK_FAILURE,
+    RESPONSE_NAME_INITIALS,
     WEBSOCKET_FAILURE,
     Config,
     refused_headers,
@@ -43,6 +44,7 @@ _ALLOW_HEADERS = cython.declare(bytes, b"access-control-allow-headers")
 _ALLOW_PRIVATE_NETWORK = cython.declare(tuple, (b"access-control-allow-private-network", b"true"))
 _CONTENT_TYPE = cython.declare(tuple, PLAIN_TEXT)
 _COOKIE = cython.declare(bytes, b"cookie")
+_NAME_INITIALS = cython.declare(bytes, RESPONSE_NAME_INITIALS)
 _UNSET = cython.declare(object, object())
 # The failure bits (see _config), as C constants.
 _ORIGIN_FAILURE = cython.declare(cython.int, ORIGIN_FAILURE)
@@ -53,6 +55,10 @@ _WEBSOCKET_FAILURE = cython.declare(cython.int, WEBSOCKET_FAILURE)
 # What may stand in a host label before a pattern's `.example.com`, besides the dots.
 _LABEL_BYTES = cython.declare(bytes, (LABEL_ALPHABET + ".").encode("ascii"))
 _WEBSOCKET_DENIAL_EXTENSION = "websocket.http.response"
+# The ASGI strings compared on every request (compiled: length first, see _same_str).
+_HTTP = cython.declare(str, "http")
+_RESPONSE_START = cython.declare(str, "http.response.start")
+_OPTIONS = cython.declare(str, "OPTIONS")
 # Request headers are attacker-controlled: the memo caches hold a bounded number of
 # entries, and only short keys, so they can neither grow nor hoard large values.
 CACHE_ENTRIES = 1024
@@ -72,12 +78,68 @@ def _as_bytes(value: object) -> bytes:
 
 
 @cython.cfunc
-def _remember(cache: dict, key: bytes, verdict: object) -> None:
+def _remember(cache: dict, key: bytes, verdict: cython.bint) -> None:
+    # A full cache starts over: a flat cost per new key, however many new keys arrive (evicting
+    # the oldest one by one walked past ever more deleted slots), and no iteration at all, so
+    # nothing can raise "dictionary changed size during iteration" when threads share it.
+    # len(), clear() and the store are each atomic (under the GIL, or under the dict's own
+    # lock on a free-threaded build): threads racing past the check overshoot the bound by at
+    # most one entry each, which the next store clears. The values are only True and False,
+    # immortal objects: a reader's borrowed reference (what Cython's dict.get takes) stays
+    # valid whatever another thread removes meanwhile.
     if len(key) > CACHE_KEY_BYTES:
         return
     if len(cache) >= CACHE_ENTRIES:
-        cache.pop(next(iter(cache)), None)  # oldest first
-    cache[key] = verdict
+        cache.clear()
+    cache[key] = bool(verdict)
+
+
+@cython.cfunc
+@cython.inline
+def _same_str(value: object, constant: str) -> cython.bint:
+    """value == constant, length first (compiled only: Cython's `==` goes straight to PyUnicode_Compare)."""
+    if value is constant:
+        return True
+    if type(value) is str and len(cython.cast(str, value)) != len(constant):
+        return False
+    return value == constant
+
+
+@cython.cfunc
+@cython.inline
+def _preflight_header(name: object) -> cython.int:
+    """0 for origin, 1 access-control-request-method, 2 ...-headers, 3 ...-private-network, else -1."""
+    if type(name) is bytes:
+        size: cython.Py_ssize_t = len(cython.cast(bytes, name))
+        if size == 6:
+            return 0 if name == _ORIGIN else -1
+        if size == 29:
+            return 1 if name == _REQUEST_METHOD else -1
+        if size == 30:
+            return 2 if name == _REQUEST_HEADERS else -1
+        if size == 38:
+            return 3 if name == _REQUEST_PRIVATE_NETWORK else -1
+        return -1
+    # Anything else (a bytes subclass may equal a name) compares as Starlette compares it.
+    if name == _ORIGIN:
+        return 0
+    if name == _REQUEST_METHOD:
+        return 1
+    if name == _REQUEST_HEADERS:
+        return 2
+    return 3 if name == _REQUEST_PRIVATE_NETWORK else -1
+
+
+@cython.cfunc
+def _find(pairs: tuple, key: bytes) -> object:
+    """The value of the pair whose first item equals `key`, or None: no hash of a fresh key."""
+    size: cython.Py_ssize_t = len(key)
+    pair: tuple
+    for pair in pairs:
+        candidate: bytes = pair[0]
+        if len(candidate) == size and candidate == key:
+            return pair[1]
+    return None
 
 
 async def _send_preflight_answer(send: Any, status: int, headers: list, body: bytes) -> None:
@@ -243,6 +305,12 @@ class Policy:
     simple_headers: tuple
     simple_before_origin: tuple
     simple_after_origin: tuple
+    suffix_without_origin: list
+    suffix_not_named: list
+    origin_answers: dict
+    small_origin_answers: tuple  # or None
+    small_methods: tuple  # or None
+    regex_fullmatch: object  # origin_regex.fullmatch, looked up once
     origin_extended: cython.bint
     origin_patterns: tuple  # of Pattern
     origin_func: object
@@ -280,6 +348,12 @@ class Policy:
         self.simple_headers = config.simple_headers
         self.simple_before_origin = config.simple_before_origin
         self.simple_after_origin = config.simple_after_origin
+        self.suffix_without_origin = config.suffix_without_origin
+        self.suffix_not_named = config.suffix_not_named
+        self.origin_answers = config.origin_answers
+        self.small_origin_answers = config.small_origin_answers
+        self.small_methods = config.small_methods
+        self.regex_fullmatch = None if config.origin_regex is None else config.origin_regex.fullmatch
         self.origin_extended = config.origin_extended
         self.origin_patterns = tuple(Pattern(pattern) for pattern in config.origin_patterns)
         self.origin_func = config.origin_func
@@ -293,7 +367,7 @@ class Policy:
         if self.origin_regex is not None:
             verdict = self.regex_verdicts.get(origin)
             if verdict is None:
-                verdict = self.origin_regex.fullmatch(origin.decode("latin-1")) is not None
+                verdict = self.regex_fullmatch(origin.decode("latin-1")) is not None
                 _remember(self.regex_verdicts, origin, verdict)
             if verdict:
                 return True
@@ -315,7 +389,23 @@ class Policy:
         return self.origin_func is not None and _ask_origin_func(self.origin_func, origin)
 
     @cython.cfunc
+    def origin_answers_of(self, origin: bytes) -> object:
+        """The precomputed answers naming `origin` when the exact set allows it, else None."""
+        if cython.compiled and self.small_origin_answers is not None:
+            return _find(self.small_origin_answers, origin)
+        if len(self.origin_answers) == 0:
+            return None
+        return self.origin_answers.get(origin)
+
+    @cython.cfunc
     def method_allowed(self, method: bytes) -> cython.bint:
+        if cython.compiled and self.small_methods is not None:
+            size: cython.Py_ssize_t = len(method)
+            allowed: bytes
+            for allowed in self.small_methods:  # noqa: SIM110 (any() would make a generator)
+                if len(allowed) == size and allowed == method:
+                    return True
+            return False
         if self.methods is not None:
             return method in self.methods
         return method.decode("latin-1") in self.methods_fallback
@@ -333,6 +423,16 @@ class Policy:
         self, send: object, origin: bytes, method: bytes, requested_headers: object, private_network: object
     ) -> object:
         """The answer to a preflight request: an awaitable that sends it."""
+        answers: tuple = self.origin_answers_of(origin)
+        if (
+            answers is not None
+            and (private_network is None or not self.check_private_network)
+            and (requested_headers is None or (not self.allow_all_headers and self.headers_allowed(requested_headers)))
+            and self.method_allowed(method)
+        ):
+            # An allowed origin asking for nothing refused: its answer is ready (a fresh list,
+            # as the server may change what it is sent).
+            return _send_preflight_answer(send, 200, list(answers[1]), b"OK")
         headers: list = list(self.preflight_headers)
         failures: cython.int = 0
         if self.origin_allowed(origin):
@@ -442,20 +542,36 @@ class SendWithCORS:
     cookie: cython.bint  # whether the request had a cookie; set only where the policy asks
 
     def __call__(self, message: Any) -> Any:
-        if message["type"] != "http.response.start":
+        if cython.compiled:
+            if not _same_str(message["type"], _RESPONSE_START):
+                return self.send(message)
+        elif message["type"] != "http.response.start":
             return self.send(message)
         policy: Policy = self.policy
         origin = self.origin
         # Whether the explicit origin is sent: always for `*` with credentials, never for a
         # plain `*`, otherwise when the origin is allowed (the one denial of this path).
         explicit: cython.bint = False
-        if origin is not None:
-            if policy.reflect_any_origin or (policy.reflect_origin_on_cookie and self.cookie):
+        # What to append when none of the app's headers is replaced or merged, when known in
+        # advance (else built below).
+        suffix: list = None
+        if origin is None:
+            suffix = policy.suffix_without_origin
+        elif policy.reflect_any_origin or (policy.reflect_origin_on_cookie and self.cookie):
+            explicit = True
+        elif policy.allow_all_origins:
+            suffix = policy.suffix_not_named
+        else:
+            answers: tuple = policy.origin_answers_of(origin)
+            if answers is not None:
                 explicit = True
-            elif not policy.allow_all_origins:
+                suffix = answers[0]
+            else:
                 explicit = policy.origin_allowed(origin)
-                if not explicit and policy.explain_denial is not None:
-                    policy.explain_denial(origin, None, None, None, _ORIGIN_FAILURE)
+                if not explicit:
+                    suffix = policy.suffix_not_named
+                    if policy.explain_denial is not None:
+                        policy.explain_denial(origin, None, None, None, _ORIGIN_FAILURE)
         merge_vary: cython.bint = explicit or policy.vary_on_every_response
         # Never mutate the app's own list: apps reuse header lists across responses.
         # (Starlette's message.setdefault("headers", []), without the method call.)
@@ -472,19 +588,26 @@ class SendWithCORS:
                     appending = False
                     break
                 name = item[0]
-                if type(name) is not bytes or name in policy.response_names:
+                if type(name) is not bytes:
+                    appending = False
+                    break
+                # (Compiled, the first byte rules most names out, without hashing them.)
+                if cython.compiled and (
+                    len(cython.cast(bytes, name)) == 0 or cython.cast(bytes, name)[0] not in _NAME_INITIALS
+                ):
+                    continue
+                if name in policy.response_names:
                     appending = False
                     break
         if appending:
             # The common case: nothing to replace or merge, only to append.
-            headers = list(app_headers)
-            if explicit:
+            if suffix is not None:
+                headers = app_headers + suffix  # one new list: the app's stays as it was
+            else:
+                headers = list(app_headers)
                 headers.extend(policy.simple_before_origin)
                 headers.append((_ALLOW_ORIGIN, origin))
                 headers.extend(policy.simple_after_origin)
-            elif origin is not None:
-                headers.extend(policy.simple_headers)
-            if merge_vary:
                 headers.append(policy.vary_header)
         elif explicit:
             to_set = (*policy.simple_before_origin, (_ALLOW_ORIGIN, origin), *policy.simple_after_origin)
@@ -519,20 +642,43 @@ class Middleware:
     def _install(self, settings: CORSSettings, config: Config, explain_denial: Any) -> None:
         # One reference swap: a request reads `policy` once, so it finishes under the
         # configuration it started with, whichever thread reconfigures.
-        self.policy = Policy(config, explain_denial, settings)
+        policy = Policy(config, explain_denial, settings)
+        if cython.compiled:
+            # Compiled, `policy` is a C field: reading it is a load and an incref, and a swap
+            # drops the old policy's reference. On a free-threaded build a request could load
+            # the old pointer, the swap free the policy, and the incref touch freed memory; a
+            # critical section on the middleware around both makes them exclusive. (With the
+            # GIL it compiles to nothing. Uncompiled, attribute access is the interpreter's,
+            # which is safe on its own.)
+            with cython.critical_section(self):
+                self.policy = policy
+        else:
+            self.policy = policy
+
+    @cython.cfunc
+    @cython.inline
+    def current_policy(self) -> Policy:
+        policy: Policy
+        if cython.compiled:
+            with cython.critical_section(self):  # see _install
+                policy = self.policy
+        else:
+            policy = self.policy
+        return policy
 
     def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         # A plain def returning an awaitable: no coroutine frame of our own per request.
-        if scope["type"] != "http":
-            other: Policy = self.policy  # read once, as for http
-            if other.websocket_guard and scope["type"] == "websocket":
-                return other.guard_websocket(self.app, scope, receive, send)
+        policy: Policy = self.current_policy()  # one policy for the whole request
+        if not (_same_str(scope["type"], _HTTP) if cython.compiled else scope["type"] == "http"):
+            if policy.websocket_guard and scope["type"] == "websocket":
+                return policy.guard_websocket(self.app, scope, receive, send)
             return self.app(scope, receive, send)
-        policy: Policy = self.policy  # one policy for the whole request
         method = scope["method"]
         # An exact str compares without side effects, so whether this may be a preflight is
         # known before the scan; anything else is compared where Starlette compares it.
-        maybe_preflight: cython.bint = type(method) is not str or method == "OPTIONS"
+        maybe_preflight: cython.bint = type(method) is not str or (
+            _same_str(method, _OPTIONS) if cython.compiled else method == "OPTIONS"
+        )
         raw_headers = scope["headers"]
         headers: list
         if type(raw_headers) is list:
@@ -553,6 +699,22 @@ class Middleware:
                 if name == _ORIGIN:
                     origin = value
                     break
+        elif cython.compiled:
+            # The loop below, with one length test picking the only name a header could be.
+            which: cython.int
+            for name, value in headers:
+                which = _preflight_header(name)
+                if which == 0:
+                    if origin is _UNSET:
+                        origin = value
+                elif which == 1:
+                    if request_method is _UNSET:
+                        request_method = value
+                elif which == 2:
+                    if requested_headers is _UNSET:
+                        requested_headers = value
+                elif which == 3 and private_network is _UNSET:
+                    private_network = value
         else:
             for name, value in headers:
                 if name == _ORIGIN:
