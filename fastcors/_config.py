@@ -87,12 +87,16 @@ class Config:
     # path concatenates them to the app's list; never mutated.
     suffix_without_origin: list[tuple[bytes, bytes]]
     suffix_not_named: list[tuple[bytes, bytes]]
+    # The suffix naming an origin not known in advance, with None where the origin goes
+    # (at `named_suffix_at`): concatenated, then that one item replaced.
+    named_suffix: list[tuple[bytes, bytes] | None]
+    named_suffix_at: int
     # Per origin of the exact set (when it is not `*`): (the suffix naming it, the headers of
     # the preflight answer allowing it with nothing requested beyond the allowed method and
-    # headers). `small_origin_answers` holds the same as pairs when there are few: compiled,
-    # a few length-first bytes comparisons cost less than hashing a fresh origin.
+    # headers). `small_origin_answers` holds the same, flat (origin, answers, origin, ...),
+    # when there are few: compiled, a few length-first comparisons cost less than hashing.
     origin_answers: dict[bytes, tuple[list[tuple[bytes, bytes]], tuple[tuple[bytes, bytes], ...]]]
-    small_origin_answers: tuple[tuple[bytes, Any], ...] | None
+    small_origin_answers: tuple[Any, ...] | None
     # The allowed methods as a tuple when there are few (compared the same way), else None.
     small_methods: tuple[bytes, ...] | None
     # fastcors' own, opt-in rules, consulted only when Starlette's rules refuse an origin.
@@ -254,6 +258,10 @@ def build_config(settings: CORSSettings) -> Config:
             for origin in sorted(origins)
         }
     reflects_on_credentials = starlette.wildcard_reflects_on == "credentials"
+    # With `*`, the origin is named only when reflected, and then replaces the `*` in
+    # place; otherwise Starlette appends it after the other simple headers.
+    before_origin = () if allow_all_origins else simple
+    after_origin = simple[1:] if allow_all_origins else ()
     # fastcors' own arguments are checked after Starlette's, whose errors come first.
     origin_patterns = parse_patterns(settings.allow_origin_patterns, bool(allow_credentials))
     origin_func = _origin_func(settings.allow_origin_func)
@@ -282,14 +290,16 @@ def build_config(settings: CORSSettings) -> Config:
         preflight_headers=raw_preflight_headers,
         preflight_answers=PREFLIGHT_ANSWERS,
         simple_headers=simple,
-        # With `*`, the origin is named only when reflected, and then replaces the `*` in
-        # place; otherwise Starlette appends it after the other simple headers.
-        simple_before_origin=() if allow_all_origins else simple,
-        simple_after_origin=simple[1:] if allow_all_origins else (),
+        simple_before_origin=before_origin,
+        simple_after_origin=after_origin,
         suffix_without_origin=vary,
+        named_suffix=[*before_origin, None, *after_origin, VARY_ORIGIN],
+        named_suffix_at=len(before_origin),
         suffix_not_named=[*simple, *vary],
         origin_answers=origin_answers,
-        small_origin_answers=tuple(origin_answers.items()) if len(origin_answers) <= SMALL_SET else None,
+        small_origin_answers=tuple(item for pair in origin_answers.items() for item in pair)
+        if len(origin_answers) <= SMALL_SET
+        else None,
         small_methods=tuple(sorted(methods)) if methods is not None and len(methods) <= SMALL_SET else None,
         origin_patterns=origin_patterns,
         origin_func=origin_func,

@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Coroutine
 from typing import Any
 
+# The request path tests _COMPILED: uncompiled, one global costs less than cython.compiled
+# (a global and an attribute) on every request; compiled, both are the constant True.
 try:
     import cython
+    from cython import compiled as _COMPILED
 except ImportError:  # pure-Python install without Cython: the decorators are no-ops
     from fastcors import _cython_shim as cython
+    from fastcors._cython_shim import compiled as _COMPILED
 
 from fastcors._config import (
     HEADERS_FAILURE,
@@ -134,11 +138,10 @@ def _preflight_header(name: object) -> cython.int:
 def _find(pairs: tuple, key: bytes) -> object:
     """The value of the pair whose first item equals `key`, or None: no hash of a fresh key."""
     size: cython.Py_ssize_t = len(key)
-    pair: tuple
-    for pair in pairs:
-        candidate: bytes = pair[0]
-        if len(candidate) == size and candidate == key:
-            return pair[1]
+    i: cython.Py_ssize_t
+    for i in range(0, len(pairs), 2):  # (key, value, key, value, ...)
+        if len(cython.cast(bytes, pairs[i])) == size and cython.cast(bytes, pairs[i]) == key:
+            return pairs[i + 1]
     return None
 
 
@@ -307,6 +310,8 @@ class Policy:
     simple_after_origin: tuple
     suffix_without_origin: list
     suffix_not_named: list
+    named_suffix: list
+    named_suffix_at: cython.Py_ssize_t
     origin_answers: dict
     small_origin_answers: tuple  # or None
     small_methods: tuple  # or None
@@ -350,6 +355,8 @@ class Policy:
         self.simple_after_origin = config.simple_after_origin
         self.suffix_without_origin = config.suffix_without_origin
         self.suffix_not_named = config.suffix_not_named
+        self.named_suffix = config.named_suffix
+        self.named_suffix_at = config.named_suffix_at
         self.origin_answers = config.origin_answers
         self.small_origin_answers = config.small_origin_answers
         self.small_methods = config.small_methods
@@ -390,8 +397,12 @@ class Policy:
 
     @cython.cfunc
     def origin_answers_of(self, origin: bytes) -> object:
-        """The precomputed answers naming `origin` when the exact set allows it, else None."""
-        if cython.compiled and self.small_origin_answers is not None:
+        """The precomputed answers naming `origin` when the exact set allows it, else None.
+
+        (Compiled only: uncompiled, the callers' origin_answers.get() costs less than a call,
+        and the hash it computes is cached in the origin for the lookups that follow.)
+        """
+        if self.small_origin_answers is not None:
             return _find(self.small_origin_answers, origin)
         if len(self.origin_answers) == 0:
             return None
@@ -399,7 +410,7 @@ class Policy:
 
     @cython.cfunc
     def method_allowed(self, method: bytes) -> cython.bint:
-        if cython.compiled and self.small_methods is not None:
+        if _COMPILED and self.small_methods is not None:
             size: cython.Py_ssize_t = len(method)
             allowed: bytes
             for allowed in self.small_methods:  # noqa: SIM110 (any() would make a generator)
@@ -423,7 +434,7 @@ class Policy:
         self, send: object, origin: bytes, method: bytes, requested_headers: object, private_network: object
     ) -> object:
         """The answer to a preflight request: an awaitable that sends it."""
-        answers: tuple = self.origin_answers_of(origin)
+        answers: tuple = self.origin_answers_of(origin) if _COMPILED else self.origin_answers.get(origin)
         if (
             answers is not None
             and (private_network is None or not self.check_private_network)
@@ -541,8 +552,8 @@ class SendWithCORS:
     origin: object  # bytes, or None when the request had no Origin
     cookie: cython.bint  # whether the request had a cookie; set only where the policy asks
 
-    def __call__(self, message: Any) -> Any:
-        if cython.compiled:
+    def forward(self, message: Any) -> Any:
+        if _COMPILED:
             if not _same_str(message["type"], _RESPONSE_START):
                 return self.send(message)
         elif message["type"] != "http.response.start":
@@ -562,7 +573,9 @@ class SendWithCORS:
         elif policy.allow_all_origins:
             suffix = policy.suffix_not_named
         else:
-            answers: tuple = policy.origin_answers_of(origin)
+            answers: tuple = (
+                policy.origin_answers_of(origin) if _COMPILED else policy.origin_answers.get(origin)
+            )
             if answers is not None:
                 explicit = True
                 suffix = answers[0]
@@ -592,7 +605,7 @@ class SendWithCORS:
                     appending = False
                     break
                 # (Compiled, the first byte rules most names out, without hashing them.)
-                if cython.compiled and (
+                if _COMPILED and (
                     len(cython.cast(bytes, name)) == 0 or cython.cast(bytes, name)[0] not in _NAME_INITIALS
                 ):
                     continue
@@ -604,11 +617,8 @@ class SendWithCORS:
             if suffix is not None:
                 headers = app_headers + suffix  # one new list: the app's stays as it was
             else:
-                headers = list(app_headers)
-                headers.extend(policy.simple_before_origin)
-                headers.append((_ALLOW_ORIGIN, origin))
-                headers.extend(policy.simple_after_origin)
-                headers.append(policy.vary_header)
+                headers = app_headers + policy.named_suffix
+                headers[len(app_headers) + policy.named_suffix_at] = (_ALLOW_ORIGIN, origin)
         elif explicit:
             to_set = (*policy.simple_before_origin, (_ALLOW_ORIGIN, origin), *policy.simple_after_origin)
             headers = _set_headers(app_headers, to_set, policy, True)
@@ -643,7 +653,7 @@ class Middleware:
         # One reference swap: a request reads `policy` once, so it finishes under the
         # configuration it started with, whichever thread reconfigures.
         policy = Policy(config, explain_denial, settings)
-        if cython.compiled:
+        if _COMPILED:
             # Compiled, `policy` is a C field: reading it is a load and an incref, and a swap
             # drops the old policy's reference. On a free-threaded build a request could load
             # the old pointer, the swap free the policy, and the incref touch freed memory; a
@@ -655,21 +665,15 @@ class Middleware:
         else:
             self.policy = policy
 
-    @cython.cfunc
-    @cython.inline
-    def current_policy(self) -> Policy:
-        policy: Policy
-        if cython.compiled:
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        # A plain def returning an awaitable: no coroutine frame of our own per request.
+        policy: Policy  # one policy for the whole request
+        if _COMPILED:
             with cython.critical_section(self):  # see _install
                 policy = self.policy
         else:
             policy = self.policy
-        return policy
-
-    def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
-        # A plain def returning an awaitable: no coroutine frame of our own per request.
-        policy: Policy = self.current_policy()  # one policy for the whole request
-        if not (_same_str(scope["type"], _HTTP) if cython.compiled else scope["type"] == "http"):
+        if not (_same_str(scope["type"], _HTTP) if _COMPILED else scope["type"] == "http"):
             if policy.websocket_guard and scope["type"] == "websocket":
                 return policy.guard_websocket(self.app, scope, receive, send)
             return self.app(scope, receive, send)
@@ -677,7 +681,7 @@ class Middleware:
         # An exact str compares without side effects, so whether this may be a preflight is
         # known before the scan; anything else is compared where Starlette compares it.
         maybe_preflight: cython.bint = type(method) is not str or (
-            _same_str(method, _OPTIONS) if cython.compiled else method == "OPTIONS"
+            _same_str(method, _OPTIONS) if _COMPILED else method == "OPTIONS"
         )
         raw_headers = scope["headers"]
         headers: list
@@ -699,7 +703,7 @@ class Middleware:
                 if name == _ORIGIN:
                     origin = value
                     break
-        elif cython.compiled:
+        elif _COMPILED:
             # The loop below, with one length test picking the only name a header could be.
             which: cython.int
             for name, value in headers:
@@ -758,8 +762,10 @@ class Middleware:
                 if name == _COOKIE:
                     wrapped.cookie = True
                     break
-        # Uncompiled, a bound method is quicker to call than an instance's __call__.
-        return self.app(scope, receive, wrapped if cython.compiled else wrapped.__call__)
+        # The app calls a bound method: compiled, a bound Cython function takes the arguments
+        # by vectorcall (an instance's __call__ would get them packed in a new tuple, twice a
+        # request); uncompiled, it is quicker to call than an instance's __call__.
+        return self.app(scope, receive, wrapped.forward)
 
 
 class CORSMiddleware(Middleware):
