@@ -7,6 +7,7 @@ decision that depends only on the configuration was made in ``_config``.
 
 from __future__ import annotations
 
+import sysconfig
 from collections.abc import Callable, Collection, Coroutine
 from typing import Any
 
@@ -67,6 +68,11 @@ _OPTIONS = cython.declare(str, "OPTIONS")
 # entries, and only short keys, so they can neither grow nor hoard large values.
 CACHE_ENTRIES = 1024
 CACHE_KEY_BYTES = 256
+_CACHE_ENTRIES = cython.declare(cython.Py_ssize_t, CACHE_ENTRIES)
+_CACHE_KEY_BYTES = cython.declare(cython.Py_ssize_t, CACHE_KEY_BYTES)
+# Whether this interpreter has a GIL (a free-threaded build has none, whether or not it
+# turns one on at run time).
+_WITH_GIL = cython.declare(cython.bint, not sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 @cython.cfunc
@@ -91,9 +97,9 @@ def _remember(cache: dict, key: bytes, verdict: cython.bint) -> None:
     # most one entry each, which the next store clears. The values are only True and False,
     # immortal objects: a reader's borrowed reference (what Cython's dict.get takes) stays
     # valid whatever another thread removes meanwhile.
-    if len(key) > CACHE_KEY_BYTES:
+    if len(key) > _CACHE_KEY_BYTES:
         return
-    if len(cache) >= CACHE_ENTRIES:
+    if len(cache) >= _CACHE_ENTRIES:
         cache.clear()
     cache[key] = bool(verdict)
 
@@ -316,6 +322,8 @@ class Policy:
     small_origin_answers: tuple  # or None
     small_methods: tuple  # or None
     regex_fullmatch: object  # origin_regex.fullmatch, looked up once
+    last_regex_origin: bytes  # see regex_allows (compiled, with the GIL)
+    last_regex_verdict: cython.bint
     origin_extended: cython.bint
     origin_patterns: tuple  # of Pattern
     origin_func: object
@@ -371,13 +379,8 @@ class Policy:
     def origin_allowed(self, origin: bytes) -> cython.bint:
         if self.allow_all_origins:
             return True
-        if self.origin_regex is not None:
-            verdict = self.regex_verdicts.get(origin)
-            if verdict is None:
-                verdict = self.regex_fullmatch(origin.decode("latin-1")) is not None
-                _remember(self.regex_verdicts, origin, verdict)
-            if verdict:
-                return True
+        if self.origin_regex is not None and self.regex_allows(origin):
+            return True
         if self.origins is not None:
             # (An empty set is skipped: with only patterns or a function, no hash is computed.)
             if len(self.origins) != 0 and origin in self.origins:
@@ -385,6 +388,26 @@ class Policy:
         elif origin.decode("latin-1") in self.origins_fallback:
             return True
         return self.origin_extended and self.extended_origin_allowed(origin)
+
+    @cython.cfunc
+    def regex_allows(self, origin: bytes) -> cython.bint:
+        if _COMPILED and _WITH_GIL:
+            # The last origin asked about, compared without hashing it (a client sends the
+            # same origin request after request). Compiled with the GIL, nothing else runs
+            # between reading the two fields here or writing them below. (Not on a
+            # free-threaded build: another thread's store could free the origin read here.)
+            last: bytes = self.last_regex_origin
+            if last is not None and len(last) == len(origin) and last == origin:
+                return self.last_regex_verdict
+        verdict = self.regex_verdicts.get(origin)
+        if verdict is None:
+            verdict = self.regex_fullmatch(origin.decode("latin-1")) is not None
+            _remember(self.regex_verdicts, origin, verdict)
+        elif _COMPILED and _WITH_GIL:
+            # Seen twice: worth remembering (a stream of new origins never gets here).
+            self.last_regex_origin = origin
+            self.last_regex_verdict = verdict
+        return verdict
 
     @cython.cfunc
     def extended_origin_allowed(self, origin: bytes) -> cython.bint:

@@ -135,6 +135,16 @@ def test_caches_keyed_by_request_data_stay_bounded(impl: ModuleType) -> None:
     assert sizes == set(range(1, impl.CACHE_ENTRIES + 1))
 
 
+def test_remembered_regex_verdicts_belong_to_their_origin(impl: ModuleType) -> None:
+    # Origins of one length, allowed and refused in turn, each seen again and again.
+    middleware = impl.CORSMiddleware(ok_app, allow_origin_regex=r"https://[ab]\.example\.com")
+    sequence = [b"https://a.example.com", b"https://c.example.com", b"https://b.example.com"] * 2
+    for origin in sequence + sorted(sequence) + sorted(sequence, reverse=True):
+        outcome = run(lambda app: middleware, http_scope(headers=[(b"origin", origin)]))
+        named = (b"access-control-allow-origin", origin) in outcome.sent[0]["headers"]
+        assert named == (origin != b"https://c.example.com"), origin
+
+
 def test_long_values_are_not_cached(impl: ModuleType) -> None:
     middleware = impl.CORSMiddleware(ok_app, allow_origin_regex=r"https://.*\.example\.com")
     long_origin = b"https://" + b"a" * 65536 + b".example.com"
