@@ -564,10 +564,13 @@ def _set_headers(app_headers: object, to_set: tuple, policy: Policy, merge_vary:
 
 
 @cython.final
-@cython.freelist(32)
+@cython.freelist(32)  # a plain static array, so Cython leaves it out of free-threaded builds
 @cython.cclass
 class SendWithCORS:
-    """The `send` the application gets for a non-preflight request."""
+    """The `send` the application gets for a non-preflight request (as a bound method).
+
+    One per request, never shared between threads: its fields need no protection.
+    """
 
     __slots__ = ("cookie", "origin", "policy", "send")  # for the uncompiled twin: no per-request dict
     send: object
@@ -655,7 +658,9 @@ class SendWithCORS:
 class Middleware:
     """The ASGI entry point; CORSMiddleware below adds Starlette's constructor."""
 
-    app = cython.declare(object, visibility="public")  # wrappers re-point `.app`, as with Starlette's
+    # Wrappers re-point `.app`, as with Starlette's, when they build the stack (not while
+    # requests run: on a free-threaded build that would race as a policy swap would, see _install).
+    app = cython.declare(object, visibility="public")
     policy = cython.declare(Policy, visibility="readonly")
 
     def __init__(self, app: Any, policy: Policy) -> None:
