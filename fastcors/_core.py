@@ -322,7 +322,7 @@ class Policy:
     small_origin_answers: tuple  # or None
     small_methods: tuple  # or None
     regex_fullmatch: object  # origin_regex.fullmatch, looked up once
-    last_regex_origin: bytes  # see regex_allows (compiled, with the GIL)
+    last_regex_origin: bytes  # see origin_allowed (compiled, with the GIL)
     last_regex_verdict: cython.bint
     origin_extended: cython.bint
     origin_patterns: tuple  # of Pattern
@@ -379,8 +379,27 @@ class Policy:
     def origin_allowed(self, origin: bytes) -> cython.bint:
         if self.allow_all_origins:
             return True
-        if self.origin_regex is not None and self.regex_allows(origin):
-            return True
+        if self.origin_regex is not None:
+            verdict = None
+            if _COMPILED and _WITH_GIL:
+                # The last origin seen twice, compared without hashing it (a client sends the
+                # same origin request after request). Compiled with the GIL, nothing else runs
+                # between reading the two fields here or writing them below. (Not on a
+                # free-threaded build: another thread's store could free the origin read here.)
+                last: bytes = self.last_regex_origin
+                if last is not None and len(last) == len(origin) and last == origin:
+                    verdict = self.last_regex_verdict
+            if verdict is None:
+                verdict = self.regex_verdicts.get(origin)
+                if verdict is None:
+                    verdict = self.regex_fullmatch(origin.decode("latin-1")) is not None
+                    _remember(self.regex_verdicts, origin, verdict)
+                elif _COMPILED and _WITH_GIL:
+                    # Seen twice: worth remembering (a stream of new origins never gets here).
+                    self.last_regex_origin = origin
+                    self.last_regex_verdict = verdict
+            if verdict:
+                return True
         if self.origins is not None:
             # (An empty set is skipped: with only patterns or a function, no hash is computed.)
             if len(self.origins) != 0 and origin in self.origins:
@@ -388,26 +407,6 @@ class Policy:
         elif origin.decode("latin-1") in self.origins_fallback:
             return True
         return self.origin_extended and self.extended_origin_allowed(origin)
-
-    @cython.cfunc
-    def regex_allows(self, origin: bytes) -> cython.bint:
-        if _COMPILED and _WITH_GIL:
-            # The last origin asked about, compared without hashing it (a client sends the
-            # same origin request after request). Compiled with the GIL, nothing else runs
-            # between reading the two fields here or writing them below. (Not on a
-            # free-threaded build: another thread's store could free the origin read here.)
-            last: bytes = self.last_regex_origin
-            if last is not None and len(last) == len(origin) and last == origin:
-                return self.last_regex_verdict
-        verdict = self.regex_verdicts.get(origin)
-        if verdict is None:
-            verdict = self.regex_fullmatch(origin.decode("latin-1")) is not None
-            _remember(self.regex_verdicts, origin, verdict)
-        elif _COMPILED and _WITH_GIL:
-            # Seen twice: worth remembering (a stream of new origins never gets here).
-            self.last_regex_origin = origin
-            self.last_regex_verdict = verdict
-        return verdict
 
     @cython.cfunc
     def extended_origin_allowed(self, origin: bytes) -> cython.bint:
@@ -457,7 +456,11 @@ class Policy:
         self, send: object, origin: bytes, method: bytes, requested_headers: object, private_network: object
     ) -> object:
         """The answer to a preflight request: an awaitable that sends it."""
-        answers: tuple = self.origin_answers_of(origin) if _COMPILED else self.origin_answers.get(origin)
+        answers: tuple
+        if _COMPILED:
+            answers = self.origin_answers_of(origin)
+        else:  # (no hash of the origin for an empty dict: `*` needs none)
+            answers = self.origin_answers.get(origin) if self.origin_answers else None
         if (
             answers is not None
             and (private_network is None or not self.check_private_network)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import os
@@ -16,16 +17,36 @@ def extensions_disabled() -> bool:
     return os.environ.get(ENV_VAR, "") not in ("", "0")
 
 
+class _NotCompiled(ast.NodeTransformer):
+    """`_COMPILED` as the constant False: Python's compiler then drops the tests of it."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id == "_COMPILED" and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Constant(False), node)
+        return node
+
+
 def load_pure_python() -> ModuleType:
-    """_core.py run as plain Python, under its own module name, even if compiled exists."""
+    """_core.py run as plain Python, under its own module name, even if compiled exists.
+
+    Its compiled-only branches test `_COMPILED`, which Cython reads as the constant True;
+    here it is the constant False, so they cost the uncompiled twin nothing per request.
+    """
     name = "fastcors._core_py"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_core.py"))
-    assert spec is not None and spec.loader is not None
+    path = Path(__file__).with_name("_core.py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
     module = importlib.util.module_from_spec(spec)
+    tree = _NotCompiled().visit(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+    code = compile(tree, str(path), "exec")
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    try:
+        exec(code, module.__dict__)
+    except BaseException:
+        del sys.modules[name]
+        raise
     return module
 
 
