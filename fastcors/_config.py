@@ -28,6 +28,8 @@ RESPONSE_HEADER_NAMES = (
     b"access-control-allow-credentials",
     b"access-control-expose-headers",
 )
+# The first letters of those and of `vary`: an app's header starting otherwise is none of them.
+RESPONSE_NAME_INITIALS = bytes(sorted({name[0] for name in (VARY_ORIGIN[0], *RESPONSE_HEADER_NAMES)}))
 
 # Bits of a refused preflight, in the order Starlette lists them in the 400 body.
 FAILURE_NAMES = ("origin", "method", "headers", "private-network")
@@ -78,6 +80,24 @@ class Config:
     simple_headers: tuple[tuple[bytes, bytes], ...]
     simple_before_origin: tuple[tuple[bytes, bytes], ...]
     simple_after_origin: tuple[tuple[bytes, bytes], ...]
+    # The headers appended to a response none of whose headers this step replaces or merges
+    # (the common case): one list concatenation. Without an Origin (reached only when every
+    # response gets vary), and with an Origin the answer does not name. Lists, as the request
+    # path concatenates them to the app's list; never mutated.
+    suffix_without_origin: list[tuple[bytes, bytes]]
+    suffix_not_named: list[tuple[bytes, bytes]]
+    # The suffix naming an origin not known in advance, with None where the origin goes
+    # (at `named_suffix_at`): concatenated, then that one item replaced.
+    named_suffix: list[tuple[bytes, bytes] | None]
+    named_suffix_at: int
+    # Per origin of the exact set (when it is not `*`): (the suffix naming it, the headers of
+    # the preflight answer allowing it with nothing requested beyond the allowed method and
+    # headers). `small_origin_answers` holds the same, flat (origin, answers, origin, ...),
+    # when there are few: compiled, a few length-first comparisons cost less than hashing.
+    origin_answers: dict[bytes, tuple[list[tuple[bytes, bytes]], tuple[tuple[bytes, bytes], ...]]]
+    small_origin_answers: tuple[Any, ...] | None
+    # The allowed methods as a tuple when there are few (compared the same way), else None.
+    small_methods: tuple[bytes, ...] | None
     # fastcors' own, opt-in rules, consulted only when Starlette's rules refuse an origin.
     origin_patterns: tuple[OriginPattern, ...]
     origin_func: Callable[[str], bool] | None
@@ -129,6 +149,8 @@ def _preflight_answers() -> tuple[tuple[int, bytes, tuple[bytes, bytes]], ...]:
 
 
 PREFLIGHT_ANSWERS = _preflight_answers()
+# Up to this many origins (or methods) are compared one by one rather than hashed.
+SMALL_SET = 4
 _WEBSOCKET_DENIAL_BODY = b"Disallowed CORS origin"
 WEBSOCKET_DENIAL = (
     403,
@@ -223,7 +245,24 @@ def build_config(settings: CORSSettings) -> Config:
     origins, origins_fallback = _exact_set(allow_origins)
     methods, methods_fallback = _exact_set(allow_methods)
     simple = _raw_headers("allow/expose headers", simple_headers)
+    raw_preflight_headers = _raw_headers("allow_methods/allow_headers/max_age", preflight_headers)
+    vary = [VARY_ORIGIN] if starlette.vary_on_every_response else []
+    origin_answers = {}
+    if origins is not None and not allow_all_origins:
+        # Each allowed origin's answers, spliced as the request path would splice them.
+        ok_length = PREFLIGHT_ANSWERS[0][2]  # the content-length of b"OK"
+        origin_answers = {
+            origin: (
+                [*simple, (RESPONSE_HEADER_NAMES[0], origin), VARY_ORIGIN],
+                (*raw_preflight_headers, (RESPONSE_HEADER_NAMES[0], origin), ok_length, PLAIN_TEXT),
+            )
+            for origin in sorted(origins)
+        }
     reflects_on_credentials = starlette.wildcard_reflects_on == "credentials"
+    # With `*`, the origin is named only when reflected, and then replaces the `*` in
+    # place; otherwise Starlette appends it after the other simple headers.
+    before_origin = () if allow_all_origins else simple
+    after_origin = simple[1:] if allow_all_origins else ()
     # fastcors' own arguments are checked after Starlette's, whose errors come first.
     origin_patterns = parse_patterns(settings.allow_origin_patterns, bool(allow_credentials))
     origin_func = _origin_func(settings.allow_origin_func)
@@ -249,13 +288,20 @@ def build_config(settings: CORSSettings) -> Config:
         allowed_headers=frozenset(h.lower() for h in sorted_headers),
         allow_private_network=bool(settings.allow_private_network),
         check_private_network=starlette.private_network,
-        preflight_headers=_raw_headers("allow_methods/allow_headers/max_age", preflight_headers),
+        preflight_headers=raw_preflight_headers,
         preflight_answers=PREFLIGHT_ANSWERS,
         simple_headers=simple,
-        # With `*`, the origin is named only when reflected, and then replaces the `*` in
-        # place; otherwise Starlette appends it after the other simple headers.
-        simple_before_origin=() if allow_all_origins else simple,
-        simple_after_origin=simple[1:] if allow_all_origins else (),
+        simple_before_origin=before_origin,
+        simple_after_origin=after_origin,
+        suffix_without_origin=vary,
+        named_suffix=[*before_origin, None, *after_origin, VARY_ORIGIN],
+        named_suffix_at=len(before_origin),
+        suffix_not_named=[*simple, *vary],
+        origin_answers=origin_answers,
+        small_origin_answers=tuple(item for pair in origin_answers.items() for item in pair)
+        if len(origin_answers) <= SMALL_SET
+        else None,
+        small_methods=tuple(sorted(methods)) if methods is not None and len(methods) <= SMALL_SET else None,
         origin_patterns=origin_patterns,
         origin_func=origin_func,
         websocket_guard=websocket_guard,

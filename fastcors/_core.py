@@ -7,16 +7,22 @@ decision that depends only on the configuration was made in ``_config``.
 
 from __future__ import annotations
 
+import sysconfig
 from collections.abc import Callable, Collection, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
+# The request path tests _COMPILED: uncompiled, one global costs less than cython.compiled
+# (a global and an attribute) on every request; compiled, both are the constant True.
 if TYPE_CHECKING:  # type checkers see the shim's plain decorators and type names, not Any
     from fastcors import _cython_shim as cython
+    from fastcors._cython_shim import compiled as _COMPILED
 else:
     try:
         import cython
+        from cython import compiled as _COMPILED
     except ImportError:  # pure-Python install without Cython: the decorators are no-ops
         from fastcors import _cython_shim as cython
+        from fastcors._cython_shim import compiled as _COMPILED
 
 from fastcors._config import (
     HEADERS_FAILURE,
@@ -24,6 +30,7 @@ from fastcors._config import (
     ORIGIN_FAILURE,
     PLAIN_TEXT,
     PRIVATE_NETWORK_FAILURE,
+    RESPONSE_NAME_INITIALS,
     WEBSOCKET_FAILURE,
     Config,
     refused_headers,
@@ -46,6 +53,7 @@ _ALLOW_HEADERS = cython.declare(bytes, b"access-control-allow-headers")
 _ALLOW_PRIVATE_NETWORK = cython.declare(tuple, (b"access-control-allow-private-network", b"true"))
 _CONTENT_TYPE = cython.declare(tuple, PLAIN_TEXT)
 _COOKIE = cython.declare(bytes, b"cookie")
+_NAME_INITIALS = cython.declare(bytes, RESPONSE_NAME_INITIALS)
 _UNSET = cython.declare(object, object())
 # The failure bits (see _config), as C constants.
 _ORIGIN_FAILURE = cython.declare(cython.int, ORIGIN_FAILURE)
@@ -56,10 +64,19 @@ _WEBSOCKET_FAILURE = cython.declare(cython.int, WEBSOCKET_FAILURE)
 # What may stand in a host label before a pattern's `.example.com`, besides the dots.
 _LABEL_BYTES = cython.declare(bytes, (LABEL_ALPHABET + ".").encode("ascii"))
 _WEBSOCKET_DENIAL_EXTENSION = "websocket.http.response"
+# The ASGI strings compared on every request (compiled: length first, see _same_str).
+_HTTP = cython.declare(str, "http")
+_RESPONSE_START = cython.declare(str, "http.response.start")
+_OPTIONS = cython.declare(str, "OPTIONS")
 # Request headers are attacker-controlled: the memo caches hold a bounded number of
 # entries, and only short keys, so they can neither grow nor hoard large values.
 CACHE_ENTRIES = 1024
 CACHE_KEY_BYTES = 256
+_CACHE_ENTRIES = cython.declare(cython.Py_ssize_t, CACHE_ENTRIES)
+_CACHE_KEY_BYTES = cython.declare(cython.Py_ssize_t, CACHE_KEY_BYTES)
+# Whether this interpreter has a GIL (a free-threaded build has none, whether or not it
+# turns one on at run time).
+_WITH_GIL = cython.declare(cython.bint, not sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 @cython.cfunc
@@ -75,12 +92,67 @@ def _as_bytes(value: object) -> bytes:
 
 
 @cython.cfunc
-def _remember(cache: dict, key: bytes, verdict: object) -> None:
-    if len(key) > CACHE_KEY_BYTES:
+def _remember(cache: dict, key: bytes, verdict: cython.bint) -> None:
+    # A full cache starts over: a flat cost per new key, however many new keys arrive (evicting
+    # the oldest one by one walked past ever more deleted slots), and no iteration at all, so
+    # nothing can raise "dictionary changed size during iteration" when threads share it.
+    # len(), clear() and the store are each atomic (under the GIL, or under the dict's own
+    # lock on a free-threaded build): threads racing past the check overshoot the bound by at
+    # most one entry each, which the next store clears. The values are only True and False,
+    # immortal objects: a reader's borrowed reference (what Cython's dict.get takes) stays
+    # valid whatever another thread removes meanwhile.
+    if len(key) > _CACHE_KEY_BYTES:
         return
-    if len(cache) >= CACHE_ENTRIES:
-        cache.pop(next(iter(cache)), None)  # oldest first
-    cache[key] = verdict
+    if len(cache) >= _CACHE_ENTRIES:
+        cache.clear()
+    cache[key] = bool(verdict)
+
+
+@cython.cfunc
+@cython.inline
+def _same_str(value: object, constant: str) -> cython.bint:
+    """value == constant, length first (compiled only: Cython's `==` goes straight to PyUnicode_Compare)."""
+    if value is constant:
+        return True
+    if type(value) is str and len(cython.cast(str, value)) != len(constant):
+        return False
+    return value == constant
+
+
+@cython.cfunc
+@cython.inline
+def _preflight_header(name: object) -> cython.int:
+    """0 for origin, 1 access-control-request-method, 2 ...-headers, 3 ...-private-network, else -1."""
+    if type(name) is bytes:
+        size: cython.Py_ssize_t = len(cython.cast(bytes, name))
+        if size == 6:
+            return 0 if name == _ORIGIN else -1
+        if size == 29:
+            return 1 if name == _REQUEST_METHOD else -1
+        if size == 30:
+            return 2 if name == _REQUEST_HEADERS else -1
+        if size == 38:
+            return 3 if name == _REQUEST_PRIVATE_NETWORK else -1
+        return -1
+    # Anything else (a bytes subclass may equal a name) compares as Starlette compares it.
+    if name == _ORIGIN:
+        return 0
+    if name == _REQUEST_METHOD:
+        return 1
+    if name == _REQUEST_HEADERS:
+        return 2
+    return 3 if name == _REQUEST_PRIVATE_NETWORK else -1
+
+
+@cython.cfunc
+def _find(pairs: tuple, key: bytes) -> object:
+    """The value of the pair whose first item equals `key`, or None: no hash of a fresh key."""
+    size: cython.Py_ssize_t = len(key)
+    i: cython.Py_ssize_t
+    for i in range(0, len(pairs), 2):  # (key, value, key, value, ...)
+        if len(cython.cast(bytes, pairs[i])) == size and cython.cast(bytes, pairs[i]) == key:
+            return pairs[i + 1]
+    return None
 
 
 async def _send_preflight_answer(send: Any, status: int, headers: list, body: bytes) -> None:
@@ -246,6 +318,16 @@ class Policy:
     simple_headers: tuple
     simple_before_origin: tuple
     simple_after_origin: tuple
+    suffix_without_origin: list
+    suffix_not_named: list
+    named_suffix: list
+    named_suffix_at: cython.Py_ssize_t
+    origin_answers: dict
+    small_origin_answers: tuple  # or None
+    small_methods: tuple  # or None
+    regex_fullmatch: object  # origin_regex.fullmatch, looked up once
+    last_regex_origin: bytes  # see origin_allowed (compiled, with the GIL)
+    last_regex_verdict: cython.bint
     origin_extended: cython.bint
     origin_patterns: tuple  # of Pattern
     origin_func: object
@@ -292,6 +374,14 @@ class Policy:
         self.simple_headers = config.simple_headers
         self.simple_before_origin = config.simple_before_origin
         self.simple_after_origin = config.simple_after_origin
+        self.suffix_without_origin = config.suffix_without_origin
+        self.suffix_not_named = config.suffix_not_named
+        self.named_suffix = config.named_suffix
+        self.named_suffix_at = config.named_suffix_at
+        self.origin_answers = config.origin_answers
+        self.small_origin_answers = config.small_origin_answers
+        self.small_methods = config.small_methods
+        self.regex_fullmatch = None if config.origin_regex is None else config.origin_regex.fullmatch
         self.origin_extended = config.origin_extended
         self.origin_patterns = tuple(Pattern(pattern) for pattern in config.origin_patterns)
         self.origin_func = config.origin_func
@@ -329,10 +419,24 @@ class Policy:
         if self.allow_all_origins:
             return True
         if self.origin_regex is not None:
-            verdict = self.regex_verdicts.get(origin)
+            verdict = None
+            if _COMPILED and _WITH_GIL:
+                # The last origin seen twice, compared without hashing it (a client sends the
+                # same origin request after request). Compiled with the GIL, nothing else runs
+                # between reading the two fields here or writing them below. (Not on a
+                # free-threaded build: another thread's store could free the origin read here.)
+                last: bytes = self.last_regex_origin
+                if last is not None and len(last) == len(origin) and last == origin:
+                    verdict = self.last_regex_verdict
             if verdict is None:
-                verdict = self.origin_regex.fullmatch(origin.decode("latin-1")) is not None
-                _remember(self.regex_verdicts, origin, verdict)
+                verdict = self.regex_verdicts.get(origin)
+                if verdict is None:
+                    verdict = self.regex_fullmatch(origin.decode("latin-1")) is not None
+                    _remember(self.regex_verdicts, origin, verdict)
+                elif _COMPILED and _WITH_GIL:
+                    # Seen twice: worth remembering (a stream of new origins never gets here).
+                    self.last_regex_origin = origin
+                    self.last_regex_verdict = verdict
             if verdict:
                 return True
         if self.origins is not None:
@@ -353,7 +457,27 @@ class Policy:
         return self.origin_func is not None and _ask_origin_func(self.origin_func, origin)
 
     @cython.cfunc
+    def origin_answers_of(self, origin: bytes) -> object:
+        """The precomputed answers naming `origin` when the exact set allows it, else None.
+
+        (Compiled only: uncompiled, the callers' origin_answers.get() costs less than a call,
+        and the hash it computes is cached in the origin for the lookups that follow.)
+        """
+        if self.small_origin_answers is not None:
+            return _find(self.small_origin_answers, origin)
+        if len(self.origin_answers) == 0:
+            return None
+        return self.origin_answers.get(origin)
+
+    @cython.cfunc
     def method_allowed(self, method: bytes) -> cython.bint:
+        if _COMPILED and self.small_methods is not None:
+            size: cython.Py_ssize_t = len(method)
+            allowed: bytes
+            for allowed in self.small_methods:  # noqa: SIM110 (any() would make a generator)
+                if len(allowed) == size and allowed == method:
+                    return True
+            return False
         if self.methods is not None:
             return method in self.methods
         return method.decode("latin-1") in self.methods_fallback
@@ -371,6 +495,20 @@ class Policy:
         self, send: object, origin: bytes, method: bytes, requested_headers: object, private_network: object
     ) -> object:
         """The answer to a preflight request: an awaitable that sends it."""
+        answers: tuple
+        if _COMPILED:
+            answers = self.origin_answers_of(origin)
+        else:  # (no hash of the origin for an empty dict: `*` needs none)
+            answers = self.origin_answers.get(origin) if self.origin_answers else None
+        if (
+            answers is not None
+            and (private_network is None or not self.check_private_network)
+            and (requested_headers is None or (not self.allow_all_headers and self.headers_allowed(requested_headers)))
+            and self.method_allowed(method)
+        ):
+            # An allowed origin asking for nothing refused: its answer is ready (a fresh list,
+            # as the server may change what it is sent).
+            return _send_preflight_answer(send, 200, list(answers[1]), b"OK")
         headers: list = list(self.preflight_headers)
         failures: cython.int = 0
         if self.origin_allowed(origin):
@@ -468,10 +606,13 @@ def _set_headers(app_headers: object, to_set: tuple, policy: Policy, merge_vary:
 
 
 @cython.final
-@cython.freelist(32)
+@cython.freelist(32)  # a plain static array, so Cython leaves it out of free-threaded builds
 @cython.cclass
 class SendWithCORS:
-    """The `send` the application gets for a non-preflight request."""
+    """The `send` the application gets for a non-preflight request (as a bound method).
+
+    One per request, never shared between threads: its fields need no protection.
+    """
 
     __slots__ = ("cookie", "origin", "policy", "send")  # for the uncompiled twin: no per-request dict
     send: object
@@ -479,21 +620,39 @@ class SendWithCORS:
     origin: object  # bytes, or None when the request had no Origin
     cookie: cython.bint  # whether the request had a cookie; set only where the policy asks
 
-    def __call__(self, message: Any) -> Any:
-        if message["type"] != "http.response.start":
+    def forward(self, message: Any) -> Any:
+        if _COMPILED:
+            if not _same_str(message["type"], _RESPONSE_START):
+                return self.send(message)
+        elif message["type"] != "http.response.start":
             return self.send(message)
         policy: Policy = self.policy
         origin = self.origin
         # Whether the explicit origin is sent: always for `*` with credentials, never for a
         # plain `*`, otherwise when the origin is allowed (the one denial of this path).
         explicit: cython.bint = False
-        if origin is not None:
-            if policy.reflect_any_origin or (policy.reflect_origin_on_cookie and self.cookie):
+        # What to append when none of the app's headers is replaced or merged, when known in
+        # advance (else built below).
+        suffix: list = None
+        if origin is None:
+            suffix = policy.suffix_without_origin
+        elif policy.reflect_any_origin or (policy.reflect_origin_on_cookie and self.cookie):
+            explicit = True
+        elif policy.allow_all_origins:
+            suffix = policy.suffix_not_named
+        else:
+            answers: tuple = (
+                policy.origin_answers_of(origin) if _COMPILED else policy.origin_answers.get(origin)
+            )
+            if answers is not None:
                 explicit = True
-            elif not policy.allow_all_origins:
+                suffix = answers[0]
+            else:
                 explicit = policy.origin_allowed(origin)
-                if not explicit and policy.explain_denial is not None:
-                    policy.explain_denial(origin, None, None, None, _ORIGIN_FAILURE)
+                if not explicit:
+                    suffix = policy.suffix_not_named
+                    if policy.explain_denial is not None:
+                        policy.explain_denial(origin, None, None, None, _ORIGIN_FAILURE)
         merge_vary: cython.bint = explicit or policy.vary_on_every_response
         # Never mutate the app's own list: apps reuse header lists across responses.
         # (Starlette's message.setdefault("headers", []), without the method call.)
@@ -510,20 +669,24 @@ class SendWithCORS:
                     appending = False
                     break
                 name = item[0]
-                if type(name) is not bytes or name in policy.response_names:
+                if type(name) is not bytes:
+                    appending = False
+                    break
+                # (Compiled, the first byte rules most names out, without hashing them.)
+                if _COMPILED and (
+                    len(cython.cast(bytes, name)) == 0 or cython.cast(bytes, name)[0] not in _NAME_INITIALS
+                ):
+                    continue
+                if name in policy.response_names:
                     appending = False
                     break
         if appending:
             # The common case: nothing to replace or merge, only to append.
-            headers = list(app_headers)
-            if explicit:
-                headers.extend(policy.simple_before_origin)
-                headers.append((_ALLOW_ORIGIN, origin))
-                headers.extend(policy.simple_after_origin)
-            elif origin is not None:
-                headers.extend(policy.simple_headers)
-            if merge_vary:
-                headers.append(policy.vary_header)
+            if suffix is not None:
+                headers = app_headers + suffix  # one new list: the app's stays as it was
+            else:
+                headers = app_headers + policy.named_suffix
+                headers[len(app_headers) + policy.named_suffix_at] = (_ALLOW_ORIGIN, origin)
         elif explicit:
             to_set = (*policy.simple_before_origin, (_ALLOW_ORIGIN, origin), *policy.simple_after_origin)
             headers = _set_headers(app_headers, to_set, policy, True)
@@ -537,7 +700,9 @@ class SendWithCORS:
 class Middleware:
     """The ASGI entry point; CORSMiddleware below adds Starlette's constructor."""
 
-    app = cython.declare(object, visibility="public")  # wrappers re-point `.app`, as with Starlette's
+    # Wrappers re-point `.app`, as with Starlette's, when they build the stack (not while
+    # requests run: on a free-threaded build that would race as a policy swap would, see _install).
+    app = cython.declare(object, visibility="public")
     policy = cython.declare(Policy, visibility="readonly")
 
     def __init__(self, app: Any, policy: Policy) -> None:
@@ -557,24 +722,42 @@ class Middleware:
     def _install(self, settings: CORSSettings, config: Config, explain_level: Any) -> None:
         # One reference swap: a request reads `policy` once, so it finishes under the
         # configuration it started with, whichever thread reconfigures.
-        self.policy = Policy(config, explain_level, settings)
+        policy = Policy(config, explain_level, settings)
+        if _COMPILED:
+            # Compiled, `policy` is a C field: reading it is a load and an incref, and a swap
+            # drops the old policy's reference. On a free-threaded build a request could load
+            # the old pointer, the swap free the policy, and the incref touch freed memory; a
+            # critical section on the middleware around both makes them exclusive. (With the
+            # GIL it compiles to nothing. Uncompiled, attribute access is the interpreter's,
+            # which is safe on its own.)
+            with cython.critical_section(self):
+                self.policy = policy
+        else:
+            self.policy = policy
 
     def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         # A plain def returning an awaitable: no coroutine frame of our own per request.
-        policy: Policy = self.policy  # read once: one policy for the whole request
+        policy: Policy  # one policy for the whole request
+        if _COMPILED:
+            with cython.critical_section(self):  # see _install
+                policy = self.policy
+        else:
+            policy = self.policy
         if policy.has_paths:
             selected = policy.for_path(scope)
             if selected is None:  # no CORS handling under this prefix
                 return self.app(scope, receive, send)
             policy = selected
-        if scope["type"] != "http":
+        if not (_same_str(scope["type"], _HTTP) if _COMPILED else scope["type"] == "http"):
             if policy.websocket_guard and scope["type"] == "websocket":
                 return policy.guard_websocket(self.app, scope, receive, send)
             return self.app(scope, receive, send)
         method = scope["method"]
         # An exact str compares without side effects, so whether this may be a preflight is
         # known before the scan; anything else is compared where Starlette compares it.
-        maybe_preflight: cython.bint = type(method) is not str or method == "OPTIONS"
+        maybe_preflight: cython.bint = type(method) is not str or (
+            _same_str(method, _OPTIONS) if _COMPILED else method == "OPTIONS"
+        )
         raw_headers = scope["headers"]
         headers: list
         if type(raw_headers) is list:
@@ -595,6 +778,22 @@ class Middleware:
                 if name == _ORIGIN:
                     origin = value
                     break
+        elif _COMPILED:
+            # The loop below, with one length test picking the only name a header could be.
+            which: cython.int
+            for name, value in headers:
+                which = _preflight_header(name)
+                if which == 0:
+                    if origin is _UNSET:
+                        origin = value
+                elif which == 1:
+                    if request_method is _UNSET:
+                        request_method = value
+                elif which == 2:
+                    if requested_headers is _UNSET:
+                        requested_headers = value
+                elif which == 3 and private_network is _UNSET:
+                    private_network = value
         else:
             for name, value in headers:
                 if name == _ORIGIN:
@@ -638,8 +837,10 @@ class Middleware:
                 if name == _COOKIE:
                     wrapped.cookie = True
                     break
-        # Uncompiled, a bound method is quicker to call than an instance's __call__.
-        return self.app(scope, receive, wrapped if cython.compiled else wrapped.__call__)
+        # The app calls a bound method: compiled, a bound Cython function takes the arguments
+        # by vectorcall (an instance's __call__ would get them packed in a new tuple, twice a
+        # request); uncompiled, it is quicker to call than an instance's __call__.
+        return self.app(scope, receive, wrapped.forward)
 
 
 class CORSMiddleware(Middleware):

@@ -8,6 +8,7 @@ so the source is never executed a second time as `fastcors._core` (two sets of c
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.machinery
 import importlib.util
@@ -38,16 +39,32 @@ def compiled_available() -> bool:
     return spec is not None and isinstance(spec.loader, importlib.machinery.ExtensionFileLoader)
 
 
+class _NotCompiled(ast.NodeTransformer):
+    """`_COMPILED` as the constant False: Python's compiler then drops the tests of it."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id == "_COMPILED" and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Constant(False), node)
+        return node
+
+
 def load_pure_python() -> ModuleType:
-    """_core.py run as plain Python, under its own module name, even if compiled exists."""
+    """_core.py run as plain Python, under its own module name, even if compiled exists.
+
+    Its compiled-only branches test `_COMPILED`, which Cython reads as the constant True;
+    here it is the constant False, so they cost the uncompiled twin nothing per request.
+    """
     if PURE_NAME in sys.modules:
         return sys.modules[PURE_NAME]
-    spec = importlib.util.spec_from_file_location(PURE_NAME, Path(__file__).with_name("_core.py"))
-    assert spec is not None and spec.loader is not None
+    path = Path(__file__).with_name("_core.py")
+    spec = importlib.util.spec_from_file_location(PURE_NAME, path)
+    assert spec is not None
     module = importlib.util.module_from_spec(spec)
+    tree = _NotCompiled().visit(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+    code = compile(tree, str(path), "exec")
     sys.modules[PURE_NAME] = module
     try:
-        spec.loader.exec_module(module)
+        exec(code, module.__dict__)
     except BaseException:
         del sys.modules[PURE_NAME]
         raise

@@ -123,15 +123,26 @@ def test_caches_keyed_by_request_data_stay_bounded(impl: ModuleType) -> None:
     middleware = impl.CORSMiddleware(
         ok_app, allow_origin_regex=r"https://.*\.example\.com", allow_headers=["x-a"], allow_methods=["GET"]
     )
-    for i in range(impl.CACHE_ENTRIES + 500):
-        headers = [
-            (b"origin", b"https://h%d.example.com" % i),
-            (b"access-control-request-method", b"GET"),
-            (b"access-control-request-headers", b"x-a, x-%d" % i),
-        ]
-        run(lambda app: middleware, http_scope("OPTIONS", headers))
-    assert len(middleware.policy.regex_verdicts) == impl.CACHE_ENTRIES
-    assert len(middleware.policy.header_verdicts) == impl.CACHE_ENTRIES
+    sizes = set()
+    for i in range(2 * impl.CACHE_ENTRIES + 500):
+        origin, requested = b"https://h%d.example.com" % i, b"x-a, x-%d" % i
+        headers = [(b"origin", origin), (b"access-control-request-method", b"GET")]
+        run(lambda app: middleware, http_scope("OPTIONS", [*headers, (b"access-control-request-headers", requested)]))
+        policy = middleware.policy
+        assert policy.regex_verdicts[origin] is True and policy.header_verdicts[requested] is False
+        sizes |= {len(policy.regex_verdicts), len(policy.header_verdicts)}
+    # Full caches start over: never above the bound, and every size up to it in turn.
+    assert sizes == set(range(1, impl.CACHE_ENTRIES + 1))
+
+
+def test_remembered_regex_verdicts_belong_to_their_origin(impl: ModuleType) -> None:
+    # Origins of one length, allowed and refused in turn, each seen again and again.
+    middleware = impl.CORSMiddleware(ok_app, allow_origin_regex=r"https://[ab]\.example\.com")
+    sequence = [b"https://a.example.com", b"https://c.example.com", b"https://b.example.com"] * 2
+    for origin in sequence + sorted(sequence) + sorted(sequence, reverse=True):
+        outcome = run(lambda app: middleware, http_scope(headers=[(b"origin", origin)]))
+        named = (b"access-control-allow-origin", origin) in outcome.sent[0]["headers"]
+        assert named == (origin != b"https://c.example.com"), origin
 
 
 def test_long_values_are_not_cached(impl: ModuleType) -> None:

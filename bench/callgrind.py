@@ -1,0 +1,245 @@
+"""Instructions per request, as a server brings them: `python -m bench.callgrind [--old REF]`.
+
+Counts, with valgrind's callgrind (deterministic), the instructions Starlette's
+CORSMiddleware, fastcors compiled and fastcors pure-Python add to the bare app per request.
+Unlike the timing harness (which sends one scope again and again), every request here gets a
+fresh scope whose header names and values are new bytes objects and whose method is a new
+str, as an ASGI server builds them: a bytes object caches its hash, so reusing one hides the
+cost of hashing the origin and the requested headers.
+
+Each count is one process (`python -c`, this checkout's `bench`, the measured tree's
+`fastcors`): set up, warm up, then callgrind collects only around N requests (the toggle
+helper of bench.compare_commits). Middleware minus bare app, divided by N. With `--old REF`,
+REF is built in a temporary worktree and its fastcors rows are counted too (before/after).
+Prints Markdown. Needs valgrind (with its headers) and a C compiler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.compare_commits import REPO, build_helper, build_worktree, remove_worktree
+
+# (name, scenario of bench.scenarios, whether the origin changes on every request)
+SCENARIOS = (
+    ("simple_allowed_credentials", "simple_allowed_credentials", False),
+    ("no_origin", "no_origin", False),
+    ("preflight_allowed", "preflight_allowed", False),
+    ("regex_hit", "regex_origin", False),
+    ("regex_new_origin", "regex_origin", True),  # every request a regex cache miss
+    ("simple_denied", "simple_denied", False),
+    ("preflight_denied", "preflight_denied", False),
+    ("wildcard_preflight", "wildcard_preflight", False),
+    ("many_headers", "many_headers", False),
+)
+ROWS = ("starlette", "fastcors", "fastcors-py")
+TITLES = {"starlette": "Starlette", "fastcors": "fastcors compiled", "fastcors-py": "fastcors pure"}
+WARMUP = 2000
+BOOT = (
+    "import sys, json; sys.path.insert(0, sys.argv[1]); "
+    "from bench import callgrind; callgrind.child(json.loads(sys.argv[2]))"
+)
+
+
+# --- in the child process -------------------------------------------------------------------
+
+
+def _scope_factory(scenario_name: str, new_origins: bool) -> Any:
+    """A function i -> a fresh scope for request i (new bytes and str objects every call)."""
+    from bench.scenarios import TENANT_ORIGINS, by_name
+
+    scenario = by_name(scenario_name)
+    template = scenario.scope()
+    # bytearrays, so bytes(...) makes a new object (bytes(b) of a bytes returns b itself).
+    pairs = [(bytearray(name), bytearray(value)) for name, value in template["headers"]]
+    at = [i for i, (name, _) in enumerate(pairs) if name == b"origin"]
+    origins = [bytearray(origin.encode()) for origin in TENANT_ORIGINS] if new_origins else []
+    method = bytearray(template["method"].encode())
+    fixed = {key: value for key, value in template.items() if key not in ("headers", "method")}
+
+    def scope(i: int) -> dict[str, Any]:
+        headers = [(bytes(name), bytes(value)) for name, value in pairs]
+        if origins:
+            headers[at[0]] = (b"origin", bytes(origins[i % len(origins)]))
+        return {**fixed, "method": method.decode("ascii"), "headers": headers}
+
+    return scope
+
+
+def _middleware(row: str, scenario_name: str) -> Any:
+    from bench import drive
+    from bench.scenarios import by_name
+
+    config = by_name(scenario_name).config
+    if row == "bare":
+        return drive.app
+    if row == "starlette":
+        from starlette.middleware.cors import CORSMiddleware
+
+        return CORSMiddleware(drive.app, **config)
+    from fastcors import _loader
+
+    module = _loader.load_pure_python() if row == "fastcors-py" else _loader.load_compiled()
+    return module.CORSMiddleware(drive.app, **config)
+
+
+def _run(asgi: Any, scope: Any, first: int, count: int) -> None:
+    from bench.drive import SuspendedError, discard, receive
+
+    for i in range(first, first + count):
+        coro = asgi(scope(i), receive, discard)
+        try:
+            coro.send(None)
+        except StopIteration:
+            continue
+        raise SuspendedError(f"{asgi!r} suspended")
+
+
+def child(args: dict[str, Any]) -> None:
+    """Count one row of one scenario (see the module's docstring)."""
+    import ctypes
+    import gc
+
+    sys.path.insert(0, args["tree"])
+    import fastcors
+
+    if not Path(fastcors.__file__).resolve().is_relative_to(Path(args["tree"]).resolve()):
+        raise RuntimeError(f"fastcors imported from {fastcors.__file__}, not from {args['tree']}")
+    asgi = _middleware(args["row"], args["scenario"])
+    scope = _scope_factory(args["scenario"], args["new_origins"])
+    _run(asgi, scope, 0, WARMUP)
+    gc.collect()
+    gc.disable()
+    toggle = ctypes.CDLL(args["helper"]).toggle
+    toggle()  # callgrind counts from here...
+    _run(asgi, scope, WARMUP, args["requests"])
+    toggle()  # ...to here
+
+
+# --- in the parent --------------------------------------------------------------------------
+
+
+def count(tree: Path, row: str, scenario: tuple[str, str, bool], requests: int, helper: Path, scratch: Path) -> int:
+    """Instructions of `requests` requests of `row` in `scenario`, in one process under callgrind."""
+    name, scenario_name, new_origins = scenario
+    out = scratch / f"callgrind.{name}.{row}.{os.getpid()}.{abs(hash(str(tree)))}"
+    args = {"tree": str(tree), "row": row, "scenario": scenario_name, "new_origins": new_origins}
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--collect-atstart=no",
+        f"--callgrind-out-file={out}",
+        sys.executable,
+        "-c",
+        BOOT,
+        str(REPO),
+        json.dumps({**args, "requests": requests, "helper": str(helper)}),
+    ]
+    env = {k: v for k, v in os.environ.items() if k not in ("FASTCORS_NO_EXTENSIONS", "PYTHONPATH")}
+    env["PYTHONHASHSEED"] = "0"
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env, cwd=scratch)
+    out.unlink(missing_ok=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"callgrind run failed ({name}, {row}):\n{done.stderr[-4000:]}")
+    return int(found.group(1))
+
+
+def measure(trees: dict[str, Path], requests: int, jobs: int, scratch: Path) -> dict[str, dict[str, float]]:
+    """{scenario: {column: instructions per request over the bare app}}; columns "row" or "row@label"."""
+    helper = build_helper(scratch)
+    here = trees["new"]
+    runs: dict[tuple[str, str], Any] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for scenario in SCENARIOS:
+            runs[scenario[0], "bare"] = pool.submit(count, here, "bare", scenario, requests, helper, scratch)
+            for row in ROWS:
+                runs[scenario[0], row] = pool.submit(count, here, row, scenario, requests, helper, scratch)
+            if "old" in trees:
+                for row in ROWS[1:]:
+                    runs[scenario[0], f"{row}@old"] = pool.submit(
+                        count, trees["old"], row, scenario, requests, helper, scratch
+                    )
+        done = {key: future.result() for key, future in runs.items()}
+    results: dict[str, dict[str, float]] = {}
+    for scenario in SCENARIOS:
+        name = scenario[0]
+        bare = done[name, "bare"]
+        results[name] = {
+            column: (total - bare) / requests
+            for (scenario_name, column), total in done.items()
+            if scenario_name == name and column != "bare"
+        }
+        results[name]["bare"] = bare / requests
+    return results
+
+
+def table(results: dict[str, dict[str, float]], old_name: str | None, requests: int) -> str:
+    columns = ["starlette", "fastcors", "fastcors-py"]
+    header = ["scenario", "Starlette", "fastcors compiled", "fastcors pure", "Starlette ÷ compiled"]
+    if old_name is not None:
+        columns += ["fastcors@old", "fastcors-py@old"]
+        header += ["compiled before", "pure before", "compiled after ÷ before", "pure after ÷ before"]
+    lines = ["| " + " | ".join(header) + " |", "|---" + "|--:" * (len(header) - 1) + "|"]
+    for name, values in results.items():
+        cells = [name] + [f"{values[column]:,.0f}" for column in columns[:3]]
+        cells.append(f"{values['starlette'] / values['fastcors']:.1f}x")
+        if old_name is not None:
+            cells += [f"{values[column]:,.0f}" for column in columns[3:]]
+            cells.append(f"{values['fastcors'] / values['fastcors@old']:.2f}")
+            cells.append(f"{values['fastcors-py'] / values['fastcors-py@old']:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    miss, hit = results.get("regex_new_origin"), results.get("regex_hit")
+    if miss and hit:
+        ratios = ", ".join(f"{TITLES[row]} {miss[row] / hit[row]:.2f}x" for row in ROWS)
+        lines.append(f"A regex cache miss (a new origin every request) against a hit: {ratios}.")
+    lines.append(
+        f"Instructions per request beyond the bare app (callgrind, {requests:,} requests counted after "
+        f"{WARMUP:,} of warm-up, fresh bytes objects in every request's scope, PYTHONHASHSEED=0)"
+        + (f"; before = {old_name}." if old_name else ".")
+    )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.callgrind", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--old", help="also count fastcors at this revision (built in a temporary worktree)")
+    parser.add_argument("--requests", type=int, default=5000, help="requests counted per run (default 5000)")
+    parser.add_argument("--jobs", type=int, default=1, help="callgrind runs at once (default 1)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    if shutil.which("valgrind") is None:
+        parser.error("valgrind is not installed (apt-get install valgrind)")
+    scratch = Path(tempfile.mkdtemp(prefix="fastcors-callgrind-"))
+    trees = {"new": REPO}
+    old_name = None
+    try:
+        if args.old:
+            trees["old"] = build_worktree(args.old, scratch / "old")
+            old_name = subprocess.run(
+                ["git", "-C", str(REPO), "log", "-1", "--format=%h %s", args.old], capture_output=True, text=True
+            ).stdout.strip()
+        results = measure(trees, args.requests, args.jobs, scratch)
+    finally:
+        if "old" in trees:
+            remove_worktree(trees["old"])
+        shutil.rmtree(scratch, ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    print(table(results, old_name, args.requests))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
