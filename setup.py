@@ -92,7 +92,9 @@ def extensions():
         return []
     return cythonize(
         ["fastcors/_core.py"],
-        compiler_directives={"language_level": "3", "binding": True},
+        # freethreading_compatible: the request path needs no GIL (see _core: caches that never
+        # iterate, the policy read and swapped under a critical section, no free list there).
+        compiler_directives={"language_level": "3", "binding": True, "freethreading_compatible": True},
     )
 
 
