@@ -236,3 +236,13 @@ def test_a_suspending_call_is_refused() -> None:
         drive.time_batch(suspending_app, scope, 3)
     with pytest.raises(drive.SuspendedError):
         drive.call_once(suspending_app, scope)
+
+
+def test_paths_bench_checks_every_row_and_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import paths
+
+    assert paths.main(["--seconds", "0.2", "--no-callgrind"]) == 0
+    table = capsys.readouterr().out
+    for impl in paths.IMPLS:
+        for row in paths.ROWS:
+            assert f"| {impl} | {row} |" in table
