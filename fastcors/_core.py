@@ -292,6 +292,20 @@ def _ask_origin_func(func: object, origin: bytes) -> cython.bint:
 class Policy:
     """A Config, held in typed fields for the compiled code, plus its bounded memo caches."""
 
+    # For the uncompiled twin: over 30 attributes would make every instance's __dict__ unshared,
+    # and each attribute read slower; the two memo caches, declared readable, stay in __dict__.
+    __slots__ = (
+        "__dict__", "allow_all_headers", "allow_all_origins", "allow_private_network", "allowed_headers",
+        "check_private_network", "config", "explain_denial", "generation", "has_paths", "last_regex_origin",
+        "last_regex_verdict", "methods", "methods_fallback", "named_suffix", "named_suffix_at", "origin_answers",
+        "origin_extended", "origin_func", "origin_patterns", "origin_regex", "origins", "origins_fallback",
+        "path_policies", "path_prefixes", "preflight_answers", "preflight_explicit_origin", "preflight_headers",
+        "reflect_any_origin", "reflect_origin_on_cookie", "regex_fullmatch", "response_names", "settings",
+        "simple_after_origin", "simple_before_origin", "simple_headers", "small_methods", "small_origin_answers",
+        "suffix_not_named", "suffix_without_origin", "vary_header", "vary_joins_every_value",
+        "vary_on_every_response", "websocket_denial", "websocket_guard",
+    )  # fmt: skip
+
     config: object
     generation: object
     allow_all_origins: cython.bint
