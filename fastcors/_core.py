@@ -7,6 +7,7 @@ decision that depends only on the configuration was made in ``_config``.
 
 from __future__ import annotations
 
+import os
 import sysconfig
 from collections.abc import Callable, Collection, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
@@ -68,12 +69,19 @@ _WEBSOCKET_DENIAL_EXTENSION = "websocket.http.response"
 _HTTP = cython.declare(str, "http")
 _RESPONSE_START = cython.declare(str, "http.response.start")
 _OPTIONS = cython.declare(str, "OPTIONS")
-# Request headers are attacker-controlled: the memo caches hold a bounded number of
-# entries, and only short keys, so they can neither grow nor hoard large values.
-CACHE_ENTRIES = 1024
-CACHE_KEY_BYTES = 256
-_CACHE_ENTRIES = cython.declare(cython.Py_ssize_t, CACHE_ENTRIES)
-_CACHE_KEY_BYTES = cython.declare(cython.Py_ssize_t, CACHE_KEY_BYTES)
+# The memos of verdicts: the regex's per origin, the header test's per requested list. Request
+# headers are attacker-controlled: a memo holds at most MEMO_SLOTS keys, each of at most
+# MEMO_KEY_BYTES, so it can neither grow nor hoard large values.
+MEMO_SLOTS = 1024
+MEMO_KEY_BYTES = 256
+_MEMO_SLOTS = cython.declare(cython.Py_ssize_t, MEMO_SLOTS)
+_MEMO_KEY_BYTES = cython.declare(cython.Py_ssize_t, MEMO_KEY_BYTES)
+# Compiled, a memo is a list: allowed keys in its first half, refused keys in its second, each
+# half in pairs of slots that a key's hash picks (see _recall).
+_MEMO_HALF = cython.declare(cython.Py_ssize_t, MEMO_SLOTS // 2)
+_MEMO_SHIFT = cython.declare(cython.int, 64 - (MEMO_SLOTS // 2 - 1).bit_length())  # h >> this: a slot
+_MEMO_SEED = cython.declare(cython.ulonglong, int.from_bytes(os.urandom(8), "little"))
+_MEMO_MULTIPLIER = cython.declare(cython.ulonglong, 0x9E3779B97F4A7C15)  # odd: 2**64 / the golden ratio
 # Whether this interpreter has a GIL (a free-threaded build has none, whether or not it
 # turns one on at run time).
 _WITH_GIL = cython.declare(cython.bint, not sysconfig.get_config_var("Py_GIL_DISABLED"))
@@ -91,21 +99,89 @@ def _as_bytes(value: object) -> bytes:
     return result
 
 
+def new_memo() -> Any:
+    """An empty memo: compiled, a list of MEMO_SLOTS keys or None (see _recall); else a dict."""
+    return [None] * MEMO_SLOTS if _COMPILED else {}
+
+
 @cython.cfunc
-def _remember(cache: dict, key: bytes, verdict: cython.bint) -> None:
-    # A full cache starts over: a flat cost per new key, however many new keys arrive (evicting
-    # the oldest one by one walked past ever more deleted slots), and no iteration at all, so
-    # nothing can raise "dictionary changed size during iteration" when threads share it.
-    # len(), clear() and the store are each atomic (under the GIL, or under the dict's own
-    # lock on a free-threaded build): threads racing past the check overshoot the bound by at
-    # most one entry each, which the next store clears. The values are only True and False,
-    # immortal objects: a reader's borrowed reference (what Cython's dict.get takes) stays
-    # valid whatever another thread removes meanwhile.
-    if len(key) > _CACHE_KEY_BYTES:
+@cython.inline
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _memo_slot(key: bytes) -> cython.Py_ssize_t:
+    """Where `key` stands in a compiled memo: the first of its pair of slots in the allowed half
+    (its pair in the refused half is _MEMO_HALF further on), or -1 if too long to remember."""
+    size: cython.Py_ssize_t = len(key)
+    if size > _MEMO_KEY_BYTES:
+        return -1
+    # A multiplicative hash seeded at start, whose top bits depend on every byte: about 4
+    # instructions a byte, where hash() (SipHash) costs 8 a byte of the new bytes object each
+    # request brings. A memo needs spread, not resistance: colliding keys only displace each
+    # other's verdicts, and never slow a lookup.
+    data: cython.p_const_uchar = key
+    h: cython.ulonglong = _MEMO_SEED
+    i: cython.Py_ssize_t
+    for i in range(size):
+        h = (h ^ data[i]) * _MEMO_MULTIPLIER  # (unsigned: wraps around)
+    return cython.cast(cython.Py_ssize_t, h >> _MEMO_SHIFT) & ~1
+
+
+@cython.cfunc
+@cython.inline
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _recall(memo: list, slot: cython.Py_ssize_t, key: bytes) -> object:
+    """The verdict remembered for `key` at `slot` (_memo_slot's), True or False, or None.
+
+    A lookup compares four keys at most and a store replaces one slot: a compiled memo costs
+    the same whatever arrives, with nothing to allocate, grow, evict or clear. A key stands in
+    the half of its verdict, so threads sharing a memo, even without a GIL, may lose a verdict
+    but never read a wrong one, and refused keys, however many, never displace allowed ones.
+    (Uncompiled, a dict's get() takes fewer bytecodes; it starts over when full.)
+    """
+    if slot < 0:
+        return None
+    stored = memo[slot]
+    if stored is not None:  # (a pair fills from its first slot)
+        if cython.cast(bytes, stored) == key:
+            return True
+        stored = memo[slot + 1]
+        if stored is not None and cython.cast(bytes, stored) == key:
+            return True
+    stored = memo[slot + _MEMO_HALF]
+    if stored is not None:
+        if cython.cast(bytes, stored) == key:
+            return False
+        stored = memo[slot + _MEMO_HALF + 1]
+        if stored is not None and cython.cast(bytes, stored) == key:
+            return False
+    return None
+
+
+@cython.cfunc
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _remember(memo: list, slot: cython.Py_ssize_t, key: bytes, verdict: cython.bint) -> None:
+    """Remember `key`'s verdict at `slot` (_memo_slot's) of a compiled memo."""
+    if slot < 0:
         return
-    if len(cache) >= _CACHE_ENTRIES:
-        cache.clear()
-    cache[key] = bool(verdict)
+    if not verdict:
+        slot += _MEMO_HALF
+    # The newest key first, the one it displaces second: two keys sharing a pair, as hot
+    # keys now and then do, both stay.
+    memo[slot + 1] = memo[slot]
+    memo[slot] = key
+
+
+def _remember_in_dict(memo: dict, key: bytes, verdict: cython.bint) -> None:
+    """Remember `key`'s verdict in an uncompiled memo."""
+    if len(key) > _MEMO_KEY_BYTES:
+        return
+    # A full dict starts over: no eviction walking past deleted slots, no iteration that
+    # threads could disturb (len, clear and the store are each atomic).
+    if len(memo) >= _MEMO_SLOTS:
+        memo.clear()
+    memo[key] = bool(verdict)
 
 
 @cython.cfunc
@@ -319,12 +395,12 @@ class Policy:
     origins: frozenset
     origins_fallback: object
     origin_regex: object
-    regex_verdicts = cython.declare(dict, visibility="readonly")  # readable by tests: bounded?
+    regex_verdicts = cython.declare(object, visibility="readonly")  # a memo (readable by tests)
     methods: frozenset
     methods_fallback: object
     allow_all_headers: cython.bint
     allowed_headers: frozenset
-    header_verdicts = cython.declare(dict, visibility="readonly")
+    header_verdicts = cython.declare(object, visibility="readonly")  # a memo
     allow_private_network: cython.bint
     check_private_network: cython.bint
     preflight_headers: tuple
@@ -375,12 +451,12 @@ class Policy:
         self.origins = config.origins
         self.origins_fallback = config.origins_fallback
         self.origin_regex = config.origin_regex
-        self.regex_verdicts = {}
+        self.regex_verdicts = new_memo()
         self.methods = config.methods
         self.methods_fallback = config.methods_fallback
         self.allow_all_headers = config.allow_all_headers
         self.allowed_headers = config.allowed_headers
-        self.header_verdicts = {}
+        self.header_verdicts = new_memo()
         self.allow_private_network = config.allow_private_network
         self.check_private_network = config.check_private_network
         self.preflight_headers = config.preflight_headers
@@ -430,8 +506,20 @@ class Policy:
 
     @cython.cfunc
     def origin_allowed(self, origin: bytes) -> cython.bint:
-        if self.allow_all_origins:
-            return True
+        """Whether Starlette's rules, or fastcors' own, allow `origin`."""
+        return (
+            self.allow_all_origins
+            or self.origin_answers_of(origin) is not None
+            or self.unlisted_origin_allowed(origin)
+        )
+
+    @cython.cfunc
+    def unlisted_origin_allowed(self, origin: bytes) -> cython.bint:
+        """Whether an origin that neither `*` nor the exact set of bytes allows (it has no ready
+        answers) is allowed all the same: by the regex, an exact set kept as it was given, or
+        fastcors' own rules. (The request path has tested those two already.)
+        """
+        slot: cython.Py_ssize_t  # in the regex memo (compiled)
         if self.origin_regex is not None:
             verdict = None
             if _COMPILED and _WITH_GIL:
@@ -443,21 +531,24 @@ class Policy:
                 if last is not None and len(last) == len(origin) and last == origin:
                     verdict = self.last_regex_verdict
             if verdict is None:
-                verdict = self.regex_verdicts.get(origin)
+                if _COMPILED:
+                    slot = _memo_slot(origin)
+                    verdict = _recall(self.regex_verdicts, slot, origin)
+                else:
+                    verdict = self.regex_verdicts.get(origin)
                 if verdict is None:
                     verdict = self.regex_fullmatch(origin.decode("latin-1")) is not None
-                    _remember(self.regex_verdicts, origin, verdict)
+                    if _COMPILED:
+                        _remember(self.regex_verdicts, slot, origin, verdict)
+                    else:
+                        _remember_in_dict(self.regex_verdicts, origin, verdict)
                 elif _COMPILED and _WITH_GIL:
                     # Seen twice: worth remembering (a stream of new origins never gets here).
                     self.last_regex_origin = origin
                     self.last_regex_verdict = verdict
             if verdict:
                 return True
-        if self.origins is not None:
-            # (An empty set is skipped: with only patterns or a function, no hash is computed.)
-            if len(self.origins) != 0 and origin in self.origins:
-                return True
-        elif origin.decode("latin-1") in self.origins_fallback:
+        if self.origins is None and origin.decode("latin-1") in self.origins_fallback:
             return True
         return self.origin_extended and self.extended_origin_allowed(origin)
 
@@ -474,8 +565,7 @@ class Policy:
     def origin_answers_of(self, origin: bytes) -> object:
         """The precomputed answers naming `origin` when the exact set allows it, else None.
 
-        (Compiled only: uncompiled, the callers' origin_answers.get() costs less than a call,
-        and the hash it computes is cached in the origin for the lookups that follow.)
+        (Uncompiled, the request path looks origin_answers up itself: cheaper than a call.)
         """
         if self.small_origin_answers is not None:
             return _find(self.small_origin_answers, origin)
@@ -498,10 +588,18 @@ class Policy:
 
     @cython.cfunc
     def headers_allowed(self, requested: bytes) -> cython.bint:
-        verdict = self.header_verdicts.get(requested)
+        slot: cython.Py_ssize_t  # in the headers memo (compiled)
+        if _COMPILED:
+            slot = _memo_slot(requested)
+            verdict = _recall(self.header_verdicts, slot, requested)
+        else:
+            verdict = self.header_verdicts.get(requested)
         if verdict is None:
             verdict = not refused_headers(self.allowed_headers, requested.decode("latin-1"))
-            _remember(self.header_verdicts, requested, verdict)
+            if _COMPILED:
+                _remember(self.header_verdicts, slot, requested, verdict)
+            else:
+                _remember_in_dict(self.header_verdicts, requested, verdict)
         return verdict
 
     @cython.cfunc
@@ -525,7 +623,7 @@ class Policy:
             return _send_preflight_answer(send, 200, list(answers[1]), b"OK")
         headers: list = list(self.preflight_headers)
         failures: cython.int = 0
-        if self.origin_allowed(origin):
+        if answers is not None or self.allow_all_origins or self.unlisted_origin_allowed(origin):
             if self.preflight_explicit_origin:
                 headers.append((_ALLOW_ORIGIN, origin))
         else:
@@ -662,7 +760,7 @@ class SendWithCORS:
                 explicit = True
                 suffix = answers[0]
             else:
-                explicit = policy.origin_allowed(origin)
+                explicit = policy.unlisted_origin_allowed(origin)
                 if not explicit:
                     suffix = policy.suffix_not_named
                     if policy.explain_denial is not None:

@@ -17,6 +17,7 @@ bint: TypeAlias = bool
 int: TypeAlias = builtins.int  # cython.int
 uint: TypeAlias = builtins.int
 long: TypeAlias = builtins.int
+ulonglong: TypeAlias = builtins.int
 Py_ssize_t: TypeAlias = builtins.int
 p_const_uchar: TypeAlias = bytes  # a pointer into a bytes object's buffer
 
@@ -34,6 +35,9 @@ def freelist(_size: builtins.int) -> Callable[[T], T]:
 
 def annotation_typing(_enabled: bool) -> Callable[[T], T]:
     return _identity
+
+
+boundscheck = wraparound = annotation_typing
 
 
 def declare(_type: Any = None, value: Any = None, **_kwargs: Any) -> Any:

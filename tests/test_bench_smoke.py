@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asgi_harness import unavailable
+from asgi_harness import memo_size, remembered, unavailable
 
 from bench import drive, e2e, rows
 from bench.scenarios import (
@@ -151,24 +151,29 @@ def test_pattern_rows_are_checked_against_starlette_with_the_regex() -> None:
 
 @pytest.mark.parametrize("row", ["fastcors", "fastcors-py"])
 def test_cycled_origins_miss_fastcors_regex_cache(row: str) -> None:
-    """pattern_4096_origins is the regex's worst case: every call is a cache miss."""
-    from fastcors._core import CACHE_ENTRIES
+    """pattern_4096_origins is the regex's worst case: every call (compiled, nearly every) misses."""
+    from fastcors._core import MEMO_SLOTS
 
     scenario = by_name("pattern_4096_origins")
     scopes = scenario.scopes()
     origins = [dict(scope["headers"])[b"origin"] for scope in scopes]
-    assert len(set(origins)) == len(origins) > 2 * CACHE_ENTRIES
+    assert len(set(origins)) == len(origins) > 2 * MEMO_SLOTS
     try:
         asgi = rows.build(row, scenario)
     except rows.Unavailable as exc:
         unavailable(str(exc))
-    cache = asgi.policy.regex_verdicts
+    memo = asgi.policy.regex_verdicts
     cycle = itertools.cycle(zip(scopes, origins, strict=True))
-    for _ in range(len(origins) + CACHE_ENTRIES + 1):  # once round, and on into the second
+    hits = 0
+    calls = len(origins) + MEMO_SLOTS + 1  # once round, and on into the second
+    for _ in range(calls):
         scope, origin = next(cycle)
-        assert origin not in cache
+        hits += remembered(memo, origin) is not None
         drive.call_once(asgi, scope)
-        assert cache[origin] is True and len(cache) <= CACHE_ENTRIES
+        assert remembered(memo, origin) is True and memo_size(memo) <= MEMO_SLOTS
+    # The dict starts over before an origin comes round again; a compiled pair of slots keeps
+    # its last two origins, so one that few others share a pair with may still be there.
+    assert hits <= (0 if row == "fastcors-py" else calls // 100)
 
 
 @pytest.mark.slow

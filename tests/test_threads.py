@@ -16,7 +16,7 @@ import threading
 from types import ModuleType
 from typing import Any
 
-from asgi_harness import http_scope, run_sync
+from asgi_harness import http_scope, memo_size, run_sync
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 
 from fastcors import CORSHandle
@@ -78,7 +78,7 @@ def requests(cache_entries: int) -> list[tuple[str, tuple[tuple[bytes, bytes], .
 
 
 def test_many_threads_one_middleware(impl: ModuleType) -> None:
-    made = requests(impl.CACHE_ENTRIES)
+    made = requests(impl.MEMO_SLOTS)
     expected = [
         [call(StarletteCORSMiddleware(app, **config), request) for request in made] for config in CONFIGS
     ]
@@ -89,7 +89,7 @@ def test_many_threads_one_middleware(impl: ModuleType) -> None:
     under = [0, 0]  # answers only the first, or only the second, configuration gives
     done = threading.Event()
     start = threading.Barrier(THREADS + 1)
-    bound = impl.CACHE_ENTRIES + THREADS  # racing stores overshoot by at most one each
+    bound = impl.MEMO_SLOTS + THREADS  # racing stores overshoot a dict's bound by at most one each
 
     def worker(seed: int) -> None:
         order = list(range(len(made))) * ROUNDS
@@ -104,7 +104,7 @@ def test_many_threads_one_middleware(impl: ModuleType) -> None:
                 elif first != second:
                     under[second] += 1
                 policy = middleware.policy
-                sizes.append(max(len(policy.regex_verdicts), len(policy.header_verdicts)))
+                sizes.append(max(memo_size(policy.regex_verdicts), memo_size(policy.header_verdicts)))
         except Exception as exc:  # a RuntimeError from a shared dict, say
             failures.append(f"{type(exc).__name__}: {exc}")
 
