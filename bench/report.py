@@ -181,9 +181,9 @@ def _pattern_lines(micro: dict[str, Any]) -> list[str]:
         f'`allow_origin_regex=r"{PATTERN_REGEX}"`, which allows exactly the same origins (every pattern row '
         f"answered exactly as Starlette with the regex, on the timed requests and on {len(PATTERN_PROBES)} "
         "edge-case and look-alike origins, before timing). Overhead ns as above, from the same interleaved "
-        "rounds; regex ÷ pattern above 1 means the pattern is faster. fastcors caches regex verdicts "
-        "(1,024 entries): with one origin repeated the regex costs a dict lookup (its best case); with "
-        "4,096 origins cycled every request misses the cache (the multi-tenant or attacker case).",
+        "rounds; regex ÷ pattern above 1 means the pattern is faster. fastcors remembers regex verdicts "
+        "(1,024 at most): with one origin repeated the regex costs a comparison (its best case); with "
+        "4,096 origins cycled nearly every request misses the memo (the multi-tenant or attacker case).",
         "",
         "| Scenario | Starlette, regex | compiled, regex | compiled, pattern | compiled: regex ÷ pattern "
         "| compiled: pattern minus regex ns | Starlette ÷ compiled pattern | pure, regex | pure, pattern "

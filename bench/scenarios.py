@@ -27,8 +27,9 @@ MANY_ORIGINS_PICK = MANY_ORIGINS[500]
 # or more labels of [a-z0-9_-] before ".example.org" (what the pattern code accepts).
 PATTERN = "https://*.example.org"
 PATTERN_REGEX = r"https://([a-z0-9_-]+\.)+example\.org"
-# More distinct origins than the 1,024 regex verdicts fastcors caches: cycled through in order,
-# every one is a cache miss (the multi-tenant, or attacker-chosen, case).
+# Four times as many distinct origins as fastcors' regex memo holds (1,024 verdicts): cycled
+# through in order, every one (compiled, nearly every one) is a miss (the multi-tenant, or
+# attacker-chosen, case).
 TENANT_ORIGINS = tuple(f"https://tenant-{i}.example.org" for i in range(4096))
 # Origins on which every pattern row must answer exactly as Starlette with PATTERN_REGEX does
 # (checked before timing, never timed): what either should allow, and look-alikes neither should.

@@ -126,10 +126,10 @@ def _memo_slot(key: bytes) -> cython.Py_ssize_t:
     return cython.cast(cython.Py_ssize_t, h >> _MEMO_SHIFT) & ~1
 
 
+# (_recall and _remember index with bounds checks on: unchecked, Cython reads a list's item as
+# a borrowed reference, which another thread's store could free on a free-threaded build.)
 @cython.cfunc
 @cython.inline
-@cython.boundscheck(False)
-@cython.wraparound(False)
 def _recall(memo: list, slot: cython.Py_ssize_t, key: bytes) -> object:
     """The verdict remembered for `key` at `slot` (_memo_slot's), True or False, or None.
 
@@ -159,8 +159,6 @@ def _recall(memo: list, slot: cython.Py_ssize_t, key: bytes) -> object:
 
 
 @cython.cfunc
-@cython.boundscheck(False)
-@cython.wraparound(False)
 def _remember(memo: list, slot: cython.Py_ssize_t, key: bytes, verdict: cython.bint) -> None:
     """Remember `key`'s verdict at `slot` (_memo_slot's) of a compiled memo."""
     if slot < 0:
@@ -886,8 +884,9 @@ class Middleware:
         private_network = _UNSET
         if not maybe_preflight:
             # All a simple request needs is its first Origin (where Starlette stops reading).
+            # (A literal: uncompiled, a constant loads faster than a global; compiled, the same.)
             for name, value in headers:
-                if name == _ORIGIN:
+                if name == b"origin":
                     origin = value
                     break
         elif _COMPILED:
@@ -907,17 +906,18 @@ class Middleware:
                 elif which == 3 and private_network is _UNSET:
                     private_network = value
         else:
+            # (Literals again, four times a header.)
             for name, value in headers:
-                if name == _ORIGIN:
+                if name == b"origin":
                     if origin is _UNSET:
                         origin = value
-                elif name == _REQUEST_METHOD:
+                elif name == b"access-control-request-method":
                     if request_method is _UNSET:
                         request_method = value
-                elif name == _REQUEST_HEADERS:
+                elif name == b"access-control-request-headers":
                     if requested_headers is _UNSET:
                         requested_headers = value
-                elif name == _REQUEST_PRIVATE_NETWORK and private_network is _UNSET:
+                elif name == b"access-control-request-private-network" and private_network is _UNSET:
                     private_network = value
         # (Testing for bytes first spares the uncompiled twin a call in the usual case.)
         if origin is _UNSET:
