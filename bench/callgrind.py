@@ -36,7 +36,7 @@ SCENARIOS = (
     ("no_origin", "no_origin", False),
     ("preflight_allowed", "preflight_allowed", False),
     ("regex_hit", "regex_origin", False),
-    ("regex_new_origin", "regex_origin", True),  # every request a regex cache miss
+    ("regex_new_origin", "regex_origin", True),  # every request a regex memo miss
     ("simple_denied", "simple_denied", False),
     ("preflight_denied", "preflight_denied", False),
     ("wildcard_preflight", "wildcard_preflight", False),
@@ -203,7 +203,7 @@ def table(results: dict[str, dict[str, float]], old_name: str | None, requests: 
     miss, hit = results.get("regex_new_origin"), results.get("regex_hit")
     if miss and hit:
         ratios = ", ".join(f"{TITLES[row]} {miss[row] / hit[row]:.2f}x" for row in ROWS)
-        lines.append(f"A regex cache miss (a new origin every request) against a hit: {ratios}.")
+        lines.append(f"A regex memo miss (a new origin every request) against a hit: {ratios}.")
     lines.append(
         f"Instructions per request beyond the bare app (callgrind, {requests:,} requests counted after "
         f"{WARMUP:,} of warm-up, fresh bytes objects in every request's scope, PYTHONHASHSEED=0)"

@@ -72,14 +72,15 @@ _OPTIONS = cython.declare(str, "OPTIONS")
 # The memos of verdicts: the regex's per origin, the header test's per requested list. Request
 # headers are attacker-controlled: a memo holds at most MEMO_SLOTS keys, each of at most
 # MEMO_KEY_BYTES, so it can neither grow nor hoard large values.
-MEMO_SLOTS = 1024
+MEMO_SLOTS = 1024  # a power of two
 MEMO_KEY_BYTES = 256
 _MEMO_SLOTS = cython.declare(cython.Py_ssize_t, MEMO_SLOTS)
 _MEMO_KEY_BYTES = cython.declare(cython.Py_ssize_t, MEMO_KEY_BYTES)
 # Compiled, a memo is a list: allowed keys in its first half, refused keys in its second, each
 # half in pairs of slots that a key's hash picks (see _recall).
 _MEMO_HALF = cython.declare(cython.Py_ssize_t, MEMO_SLOTS // 2)
-_MEMO_SHIFT = cython.declare(cython.int, 64 - (MEMO_SLOTS // 2 - 1).bit_length())  # h >> this: a slot
+# A 64-bit hash shifted right by this: a slot of a half (its top bits, see _memo_slot).
+_MEMO_SHIFT = cython.declare(cython.int, 64 - (MEMO_SLOTS // 2 - 1).bit_length())
 _MEMO_SEED = cython.declare(cython.ulonglong, int.from_bytes(os.urandom(8), "little"))
 _MEMO_MULTIPLIER = cython.declare(cython.ulonglong, 0x9E3779B97F4A7C15)  # odd: 2**64 / the golden ratio
 # Whether this interpreter has a GIL (a free-threaded build has none, whether or not it
@@ -370,8 +371,8 @@ class Policy:
     # and each attribute read slower; the two memo caches, declared readable, stay in __dict__.
     __slots__ = (
         "__dict__", "allow_all_headers", "allow_all_origins", "allow_private_network", "allowed_headers",
-        "check_private_network", "config", "explain_denial", "generation", "has_paths", "last_regex_origin",
-        "last_regex_verdict", "methods", "methods_fallback", "named_suffix", "named_suffix_at", "origin_answers",
+        "check_private_network", "config", "explain_denial", "generation", "has_paths", "last_headers_verdict",
+        "last_regex_origin", "last_regex_verdict", "last_requested_headers", "methods", "methods_fallback", "named_suffix", "named_suffix_at", "origin_answers",
         "origin_extended", "origin_func", "origin_patterns", "origin_regex", "origins", "origins_fallback",
         "path_policies", "path_prefixes", "preflight_answers", "preflight_explicit_origin", "preflight_headers",
         "reflect_any_origin", "reflect_origin_on_cookie", "regex_fullmatch", "response_names", "settings",
@@ -414,8 +415,10 @@ class Policy:
     small_origin_answers: tuple  # or None
     small_methods: tuple  # or None
     regex_fullmatch: object  # origin_regex.fullmatch, looked up once
-    last_regex_origin: bytes  # see origin_allowed (compiled, with the GIL)
+    last_regex_origin: bytes  # see unlisted_origin_allowed (compiled, with the GIL)
     last_regex_verdict: cython.bint
+    last_requested_headers: bytes  # the same for headers_allowed
+    last_headers_verdict: cython.bint
     origin_extended: cython.bint
     origin_patterns: tuple  # of Pattern
     origin_func: object
@@ -587,6 +590,11 @@ class Policy:
     @cython.cfunc
     def headers_allowed(self, requested: bytes) -> cython.bint:
         slot: cython.Py_ssize_t  # in the headers memo (compiled)
+        if _COMPILED and _WITH_GIL:
+            # The last list seen twice, compared without hashing it, as for the regex's origins.
+            last: bytes = self.last_requested_headers
+            if last is not None and len(last) == len(requested) and last == requested:
+                return self.last_headers_verdict
         if _COMPILED:
             slot = _memo_slot(requested)
             verdict = _recall(self.header_verdicts, slot, requested)
@@ -598,6 +606,9 @@ class Policy:
                 _remember(self.header_verdicts, slot, requested, verdict)
             else:
                 _remember_in_dict(self.header_verdicts, requested, verdict)
+        elif _COMPILED and _WITH_GIL:
+            self.last_requested_headers = requested
+            self.last_headers_verdict = verdict
         return verdict
 
     @cython.cfunc

@@ -164,6 +164,20 @@ def test_remembered_regex_verdicts_belong_to_their_origin(impl: ModuleType) -> N
         assert named == (origin != b"https://c.example.com"), origin
 
 
+def test_remembered_header_verdicts_belong_to_their_list(impl: ModuleType) -> None:
+    # Requested lists of one length, allowed and refused in turn, each seen again and again.
+    middleware = impl.CORSMiddleware(ok_app, allow_origins=["https://a.example.com"], allow_headers=["x-a", "x-b"])
+    sequence = [b"x-a", b"x-c", b"x-b"] * 2
+    for requested in sequence + sorted(sequence) + sorted(sequence, reverse=True):
+        headers = [
+            (b"origin", b"https://a.example.com"),
+            (b"access-control-request-method", b"GET"),
+            (b"access-control-request-headers", requested),
+        ]
+        outcome = run(lambda app: middleware, http_scope("OPTIONS", headers))
+        assert (outcome.sent[0]["status"] == 200) == (requested != b"x-c"), requested
+
+
 def test_long_values_are_not_cached(impl: ModuleType) -> None:
     middleware = impl.CORSMiddleware(ok_app, allow_origin_regex=r"https://.*\.example\.com")
     long_origin = b"https://" + b"a" * 65536 + b".example.com"
