@@ -5,7 +5,7 @@ Each (implementation, configuration) runs in its own child process
 run's alone. The child sends a warm-up, then the measured requests twice: once watching RSS
 (no tracing, which would inflate it), once under tracemalloc, reporting the net change of
 traced memory over the run. Origins are random (fresh ones keep arriving), so the bounded
-memo caches are churned; preflights carry random header lists for the same reason.
+memos of verdicts are churned; preflights carry random header lists for the same reason.
 """
 
 from __future__ import annotations

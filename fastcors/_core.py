@@ -365,20 +365,20 @@ def _ask_origin_func(func: object, origin: bytes) -> cython.bint:
 @cython.final
 @cython.cclass
 class Policy:
-    """A Config, held in typed fields for the compiled code, plus its bounded memo caches."""
+    """A Config, held in typed fields for the compiled code, plus its bounded memos of verdicts."""
 
     # For the uncompiled twin: over 30 attributes would make every instance's __dict__ unshared,
-    # and each attribute read slower; the two memo caches, declared readable, stay in __dict__.
+    # and each attribute read slower; the two memos, declared readable, stay in __dict__.
     __slots__ = (
         "__dict__", "allow_all_headers", "allow_all_origins", "allow_private_network", "allowed_headers",
         "check_private_network", "config", "explain_denial", "generation", "has_paths", "last_headers_verdict",
-        "last_regex_origin", "last_regex_verdict", "last_requested_headers", "methods", "methods_fallback", "named_suffix", "named_suffix_at", "origin_answers",
-        "origin_extended", "origin_func", "origin_patterns", "origin_regex", "origins", "origins_fallback",
-        "path_policies", "path_prefixes", "preflight_answers", "preflight_explicit_origin", "preflight_headers",
-        "reflect_any_origin", "reflect_origin_on_cookie", "regex_fullmatch", "response_names", "settings",
-        "simple_after_origin", "simple_before_origin", "simple_headers", "small_methods", "small_origin_answers",
-        "suffix_not_named", "suffix_without_origin", "vary_header", "vary_joins_every_value",
-        "vary_on_every_response", "websocket_denial", "websocket_guard",
+        "last_regex_origin", "last_regex_verdict", "last_requested_headers", "methods", "methods_fallback",
+        "named_suffix", "named_suffix_at", "origin_answers", "origin_extended", "origin_func", "origin_patterns",
+        "origin_regex", "origins", "origins_fallback", "path_policies", "path_prefixes", "preflight_answers",
+        "preflight_explicit_origin", "preflight_headers", "reflect_any_origin", "reflect_origin_on_cookie",
+        "regex_fullmatch", "response_names", "settings", "simple_after_origin", "simple_before_origin",
+        "simple_headers", "small_methods", "small_origin_answers", "suffix_not_named", "suffix_without_origin",
+        "vary_header", "vary_joins_every_value", "vary_on_every_response", "websocket_denial", "websocket_guard",
     )  # fmt: skip
 
     config: object

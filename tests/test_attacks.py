@@ -173,7 +173,7 @@ def test_requested_headers_are_mirrored_verbatim_as_starlette(impl: ModuleType) 
 
 @pytest.mark.parametrize("config", [EXPLICIT, REGEX], ids=["explicit", "regex"])
 def test_cache_flooding_changes_no_verdict(impl: ModuleType, config: dict[str, Any]) -> None:
-    # The verdict caches are bounded; flooding them with distinct origins and header lists
+    # The memos of verdicts are bounded; flooding them with distinct origins and header lists
     # (more entries than they hold, long and short) must not change any later answer.
     rng = random.Random(1234)
     middleware = impl.CORSMiddleware(_ok_app, **config)
