@@ -374,8 +374,9 @@ def _origin_list_problems(origins: list[Any], credentials: bool) -> list[Problem
                 "allow_origins",
                 "*",
                 "allow_origins=['*'] with allow_credentials=True reflects ANY requesting origin together with "
-                "Access-Control-Allow-Credentials: true, so every website can read your users' authenticated "
-                "responses; list the trusted origins explicitly (or drop allow_credentials)",
+                "Access-Control-Allow-Credentials: true (Starlette before 1.0: on requests carrying a cookie, as "
+                "credentialed ones do), so every website can read your users' authenticated responses; list the "
+                "trusted origins explicitly (or drop allow_credentials)",
             )
         )
     return problems
