@@ -895,9 +895,9 @@ class Middleware:
         private_network = _UNSET
         if not maybe_preflight:
             # All a simple request needs is its first Origin (where Starlette stops reading).
-            # (A literal: uncompiled, a constant loads faster than a global; compiled, the same.)
+            # (Uncompiled, a literal: a constant loads faster than a global, once a header.)
             for name, value in headers:
-                if name == b"origin":
+                if name == (_ORIGIN if _COMPILED else b"origin"):
                     origin = value
                     break
         elif _COMPILED:
