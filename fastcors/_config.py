@@ -17,6 +17,7 @@ from typing import Any
 from fastcors._errors import CORSConfigError
 from fastcors._generations import Generation, generation
 from fastcors._patterns import OriginPattern, parse_patterns
+from fastcors._routing import installed_rule
 from fastcors._settings import CORSSettings
 
 SAFELISTED_HEADERS = {"Accept", "Accept-Language", "Content-Language", "Content-Type"}
@@ -103,8 +104,10 @@ class Config:
     origin_func: Callable[[str], bool] | None
     websocket_guard: bool
     websocket_denial: tuple[int, tuple[tuple[bytes, bytes], ...], bytes]  # status, headers, body
-    # (prefix, its configuration, or None for no CORS handling), longest prefix first.
+    # (prefix, its configuration, or None for no CORS handling), longest prefix first, and how
+    # the route path they are matched against is derived (the installed router's rule, see _routing).
     paths: tuple[tuple[str, Config | None], ...]
+    route_path_rule: int
 
     @property
     def origin_extended(self) -> bool:
@@ -307,6 +310,7 @@ def build_config(settings: CORSSettings) -> Config:
         websocket_guard=websocket_guard,
         websocket_denial=WEBSOCKET_DENIAL,
         paths=_path_configs(settings),
+        route_path_rule=installed_rule(),
     )
 
 

@@ -40,6 +40,7 @@ from fastcors._debug import denial_explainer, show
 from fastcors._errors import logger
 from fastcors._handle import CORSHandle, prepare
 from fastcors._patterns import LABEL_ALPHABET, OriginPattern
+from fastcors._routing import PATH_AS_GIVEN, ROOT_PATH_AT_BOUNDARY, regex_route_path
 from fastcors._settings import CORSSettings, new_settings
 
 COMPILED: bool = cython.compiled
@@ -220,6 +221,20 @@ def _preflight_header(name: object) -> cython.int:
 
 
 @cython.cfunc
+@cython.inline
+def _route_start(path: str, root_path: object) -> cython.Py_ssize_t:
+    """Where the route path starts in `path` under ROOT_PATH_AT_BOUNDARY (see _routing): after
+    `root_path` where it prefixes `path` at a "/" boundary or is all of it, else at 0."""
+    if type(root_path) is not str:
+        return 0
+    root: str = root_path
+    size: cython.Py_ssize_t = len(root)
+    if size == 0 or size > len(path) or not path.startswith(root):
+        return 0
+    return size if size == len(path) or path[size] == "/" else 0
+
+
+@cython.cfunc
 def _find(pairs: tuple, key: bytes) -> object:
     """The value of the pair whose first item equals `key`, or None: no hash of a fresh key."""
     size: cython.Py_ssize_t = len(key)
@@ -376,9 +391,10 @@ class Policy:
         "named_suffix", "named_suffix_at", "origin_answers", "origin_extended", "origin_func", "origin_patterns",
         "origin_regex", "origins", "origins_fallback", "path_policies", "path_prefixes", "preflight_answers",
         "preflight_explicit_origin", "preflight_headers", "reflect_any_origin", "reflect_origin_on_cookie",
-        "regex_fullmatch", "response_names", "settings", "simple_after_origin", "simple_before_origin",
-        "simple_headers", "small_methods", "small_origin_answers", "suffix_not_named", "suffix_without_origin",
-        "vary_header", "vary_joins_every_value", "vary_on_every_response", "websocket_denial", "websocket_guard",
+        "regex_fullmatch", "response_names", "route_path_rule", "settings", "simple_after_origin",
+        "simple_before_origin", "simple_headers", "small_methods", "small_origin_answers", "suffix_not_named",
+        "suffix_without_origin", "vary_header", "vary_joins_every_value", "vary_on_every_response",
+        "websocket_denial", "websocket_guard",
     )  # fmt: skip
 
     config: object
@@ -430,6 +446,7 @@ class Policy:
     path_prefixes: tuple
     path_policies: tuple
     has_paths: cython.bint
+    route_path_rule: cython.int  # how the route path those prefixes match is derived (see _routing)
 
     def __init__(self, config: Config, explain_level: Any = None, settings: Any = None) -> None:
         self.config = config
@@ -440,6 +457,7 @@ class Policy:
             None if path_config is None else Policy(path_config, explain_level) for _, path_config in config.paths
         )
         self.has_paths = len(self.path_prefixes) != 0
+        self.route_path_rule = config.route_path_rule
         self.generation = config.generation
         self.allow_all_origins = config.allow_all_origins
         self.reflect_any_origin = config.reflect_any_origin
@@ -481,16 +499,27 @@ class Policy:
 
     @cython.cfunc
     def for_path(self, scope: object) -> object:
-        """The policy of the longest prefix in `paths` the request's path falls under: a Policy,
-        None for no CORS handling, or this policy when none matches."""
+        """The policy of the longest prefix in `paths` the request's route path falls under: a
+        Policy, None for no CORS handling, or this policy when none matches.
+
+        The route path is the path the router matches (see _routing): here the scope's path
+        from `start` on, as most releases only take the root path off its front.
+        """
         if type(scope) is not dict:
             return self
         fields: dict = scope
         path = fields.get("path")  # (None in a lifespan scope)
         if type(path) is not str:
             return self
+        start: cython.Py_ssize_t = 0
+        if self.route_path_rule == ROOT_PATH_AT_BOUNDARY:
+            start = _route_start(path, fields.get("root_path"))
+        elif self.route_path_rule != PATH_AS_GIVEN:
+            path = regex_route_path(fields, self.route_path_rule)
+            if path is None:  # where that release's router raises, no route answers
+                return self
         text: str = path
-        size: cython.Py_ssize_t = len(text)
+        size: cython.Py_ssize_t = len(text) - start
         length: cython.Py_ssize_t
         i: cython.Py_ssize_t
         for i in range(len(self.path_prefixes)):
@@ -498,10 +527,16 @@ class Policy:
             length = len(prefix)
             if length == 1:  # "/" (the shortest, so the last): every path
                 return self.path_policies[i]
-            # `prefix` itself, or below it: the length and the boundary first (cheap in C).
-            if length > size or (length < size and text[length] != "/"):
+            # `prefix` itself, or below it: the length and the boundary first (cheap in C). A
+            # final newline counts as the end: Starlette's route regexes end in `$`, which matches
+            # before one, so its /admin route answers "/admin\n" (a client's "/admin%0A").
+            if length > size or (
+                length < size
+                and text[start + length] != "/"
+                and not (length == size - 1 and text[start + length] == "\n")
+            ):
                 continue
-            if text.startswith(prefix):
+            if text.startswith(prefix, start):
                 return self.path_policies[i]
         return self
 

@@ -7,7 +7,8 @@ virtualenv (tests/generations/envs.py: made under .venvs/ once, then reused), ru
   to fastcors (both implementations), and as shipped (which must pass, or the env is wrong);
 - fastcors in the newest release's env pinned to each older release, on cases whose answers that
   release's env recorded (one Starlette per process);
-- with no Starlette installed, fastcors's default is the newest generation.
+- with no Starlette installed, fastcors's default is the newest generation;
+- per-path policies chosen on the route path each release's router matches (test_route_path.py).
 
 FASTCORS_GENERATION_EXAMPLES (default 400): the differential suite's examples per implementation
 per env and mode (its two smaller tests take a third of that).
@@ -57,6 +58,18 @@ def test_differential_suite(release: str, pinned: bool):
     # The env's own folder as working directory: its own hypothesis example database.
     args = ["--rootdir", str(envs.ROOT), "-c", str(envs.ROOT / "pyproject.toml"), "-q"]
     run_pytest(env, [*args, str(envs.ROOT / "tests" / "test_differential.py")], env.path, extra)
+
+
+@pytest.mark.parametrize("release", [*envs.RELEASES, None])
+def test_paths_follow_the_installed_router(release: str | None):
+    # tests/test_route_path.py against each release's real router; without Starlette, the tests
+    # of the rule used then (the others need a router).
+    env = envs.by_release(release)
+    extra = {"FASTCORS_DIFF_EXAMPLES": EXAMPLES}
+    args = ["--rootdir", str(envs.ROOT), "-c", str(envs.ROOT / "pyproject.toml"), "-q"]
+    if release is None:
+        args += ["-k", "rule or raw_path"]
+    run_pytest(env, [*args, str(envs.ROOT / "tests" / "test_route_path.py")], env.path, extra)
 
 
 @pytest.mark.parametrize("release", envs.WITH_CORS_TESTS)

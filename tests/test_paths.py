@@ -21,6 +21,7 @@ PREFIXES = ["/", "/public", "/public/v1", "/publicity", "/api", "/API", "/api/pa
 PATHS = [
     "/", "", "/public", "/public/", "/public/x", "/publicity", "/public-x", "//public", "/PUBLIC",
     "/public/v1", "/public/v10", "/api", "/api/partner/x", "/API/x", "/a", "/ab", "/a/b", "*", "/api?x",
+    "/public\n", "/public\n/x", "/api/partner\n",
 ]  # fmt: skip
 
 path_policies = st.dictionaries(
@@ -32,7 +33,8 @@ def selected(path_map: dict[str, CORSSettings | None], path: Any) -> tuple[bool,
     """The reference rule: (whether a path policy applies, its arguments or None)."""
     if not isinstance(path, str):
         return False, None
-    matches = [p for p in path_map if p == "/" or path == p or path.startswith(p + "/")]
+    # (A final newline is the end: Starlette's route regexes end in `$`, which matches before one.)
+    matches = [p for p in path_map if p == "/" or path in (p, p + "\n") or path.startswith(p + "/")]
     if not matches:
         return False, None
     chosen = path_map[max(matches, key=len)]
