@@ -80,7 +80,10 @@ TABLE = verdict_table(
 def longest_prefix(path: str) -> str:
     """The longest prefix of POLICIES that `path` is or lies below ("" for the top level):
     written here again, independently of fastcors."""
-    under = [prefix for prefix in POLICIES if path == prefix or path.startswith(prefix + "/")]
+    # A final newline counts as the end, as in Starlette's route regexes (`$`): its /admin route
+    # answers "/admin\n" (a client's "/admin%0A").
+    end = path[:-1] if path.endswith("\n") else path
+    under = [prefix for prefix in POLICIES if prefix in (path, end) or path.startswith(prefix + "/")]
     return max(under, key=len, default="")
 
 
@@ -376,6 +379,9 @@ RELATIVE_PATHS = [
     "/internal+/x",
     # other bytes
     "/admin%00/x", "/admin;x/y", "/admin/x;y", "/admin/x?y=/public", "/admin#x",
+    # a final newline (Starlette's `$` matches before one) and a carriage return
+    "/admin%0A", "/admin%0a", "/internal%0A", "/public/locked%0A", "/admin/x%0A", "/admin%0A/x", "/admin%0D",
+    "/internal/x%0A",
 ]  # fmt: skip
 # What each app adds: paths around its mounts.
 APP_PATHS = {
@@ -513,11 +519,16 @@ def test_the_server_runs_the_implementation_asked_for(run: Run) -> None:
     assert run.implementation["compiled"] == (run.impl == "compiled")
 
 
-def test_the_deployment_sets_the_root_path(run: Run) -> None:
-    # /_impl reports the scope the dispatcher got: the deployment is what it says it is.
+def test_the_deployment_is_what_it_says(run: Run) -> None:
+    """The scope the apps get: the root path set or not, prepended to the path or not, and
+    dot segments resolved only by nginx when it strips the prefix (a URI in proxy_pass)."""
     root = ROOT if run.deployment.options else ""
     assert run.implementation["scope"]["root_path"] == root
     assert run.implementation["scope"]["route_path"] == "/_impl"
+    by_case = {observation.case: observation for observation in run.observations["starlette-outer"]}
+    dotted = "/public/../admin/x"
+    forwarded = "/admin/x" if run.deployment.proxy == "strip" else dotted
+    assert by_case[dotted].seen == {"path": root + forwarded, "root_path": root, "route_path": forwarded}
 
 
 # What each policy's answers let a browser do (the canonical paths must show exactly this).
