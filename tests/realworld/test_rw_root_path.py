@@ -400,13 +400,23 @@ APP_PATHS = {
 
 
 def deployment_paths(deployment: Deployment, mount: str) -> list[tuple[str, str]]:
-    """(row, target): look-alikes of the root path, and the root path missing or doubled."""
+    """(row, target): request targets in other forms, look-alikes of the root path, the root
+    path alone, missing or doubled."""
+    tail = mount + "/admin/x"
+    forms = [
+        (
+            "(absolute form) http://host" + "{root}" * bool(deployment.base) + tail,
+            f"http://{HOST}{deployment.base}{tail}",
+        ),
+        ("(asterisk form) *", "*"),
+    ]
     if not deployment.base:
         if "--root-path" in deployment.options:  # uvicorn prepends the root path: send it again
-            return [("{root}" + mount + "/admin/x", ROOT + mount + "/admin/x")]
-        return []
-    tail = mount + "/admin/x"
+            return [*forms, ("{root}" + tail, ROOT + tail)]
+        return forms
     rows = {
+        "{root}": ROOT,
+        "{root}/": ROOT + "/",
         "{root}x" + tail: ROOT + "x" + tail,
         "{ROOT}" + tail: ROOT.upper() + tail,
         "(no root)" + tail: tail,
@@ -415,7 +425,7 @@ def deployment_paths(deployment: Deployment, mount: str) -> list[tuple[str, str]
         "{root}x/../{root}" + tail: ROOT + "x/.." + ROOT + tail,
         "{root}/.." + tail: ROOT + "/.." + tail,
     }
-    return list(rows.items())
+    return [*forms, *rows.items()]
 
 
 def targets(deployment: Deployment, app: str) -> list[tuple[str, str]]:
@@ -635,7 +645,7 @@ def _scope_cases() -> list[tuple[str, str, str]]:
     cases = []
     for app in APPS:
         mount = MIDDLEWARE_MOUNTS[app][0]
-        for root in ("", ROOT):
+        for root in ("", ROOT, ROOT + "/"):  # (a root path given with a final slash: uvicorn keeps it)
             for path in [*CANONICAL.values(), "/ADMIN/x", "/public/../admin/x", "//admin/x", "/admin/", "/publicity/x"]:
                 cases.append((app, root, root + mount + path))
             cases.append((app, root, root + "x" + mount + "/admin/x"))
