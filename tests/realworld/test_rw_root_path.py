@@ -37,7 +37,7 @@ route that answered and the policy applied, per deployment.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import http.client
 import json
 import re
@@ -51,6 +51,8 @@ from typing import Any
 
 import pytest
 from asgi_harness import compiled_module, unavailable
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bench.launch import HOST, ServerError, ServerProcess, free_port
 from fastcors import _loader
@@ -146,7 +148,7 @@ def nginx_config(directory: Path, port: int, backend_port: int, proxy: str) -> s
     return textwrap.dedent(f"""\
         worker_processes 1;
         pid {directory}/nginx.pid;
-        error_log {directory}/error.log warn;
+        error_log stderr warn;
         events {{ worker_connections 64; }}
         http {{
             access_log off;
@@ -172,23 +174,15 @@ def nginx_config(directory: Path, port: int, backend_port: int, proxy: str) -> s
     """)
 
 
-@contextlib.contextmanager
-def nginx_in_front(directory: Path, backend_port: int, proxy: str) -> Iterator[ServerProcess]:
+def nginx_in_front(directory: Path, backend_port: int, proxy: str) -> ServerProcess:
+    """nginx forwarding to `backend_port` (not started): its own config, pid and temp paths in
+    `directory`, its errors on stderr (the process log, shown if it does not start)."""
     executable = nginx_executable()
     port = free_port()
     config = directory / "nginx.conf"
     config.write_text(nginx_config(directory, port, backend_port, proxy))
-    argv = [executable, "-p", str(directory), "-e", str(directory / "error.log"), "-c", str(config)]
-    process = ServerProcess([*argv, "-g", "daemon off;"], port, f"nginx ({proxy}) in front of port {backend_port}")
-    try:
-        process.start(f"{ROOT}/_impl")
-    except ServerError as exc:
-        error_log = directory / "error.log"
-        pytest.fail(f"{exc}\n{error_log.read_text() if error_log.exists() else ''}")
-    try:
-        yield process
-    finally:
-        process.stop()
+    argv = [executable, "-p", str(directory), "-e", "stderr", "-c", str(config), "-g", "daemon off;"]
+    return ServerProcess(argv, port, f"nginx ({proxy}) in front of port {backend_port}")
 
 
 # --------------------------------------------------------------------------- requests
@@ -469,38 +463,73 @@ def observe_app(port: int, deployment: Deployment, app: str) -> list[Observation
 MATRIX = [(deployment, impl) for deployment in DEPLOYMENTS for impl in IMPLS]
 
 
-@pytest.fixture(scope="module", params=MATRIX, ids=[f"{d.name}-{impl}" for d, impl in MATRIX])
-def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
-    deployment, impl = request.param
-    backend = server_process(deployment.server_kind(), TARGET, impl_env(impl))
+@dataclass
+class Serving:
+    """One deployment of one implementation, started, or why not."""
+
+    port: int = 0  # where the client sends its requests (nginx's port if it is in front)
+    processes: list[ServerProcess] = field(default_factory=list)
+    problem: BaseException | None = None
+
+
+def start_deployment(deployment: Deployment, impl: str, directory: Path) -> Serving:
+    serving = Serving()
     try:
-        backend.start("/_impl")
-    except ServerError as exc:
-        pytest.fail(str(exc))
+        backend = server_process(deployment.server_kind(), TARGET, impl_env(impl))
+        serving.processes.append(backend)
+        serving.port = backend.start("/_impl").port
+        if deployment.proxy is not None:
+            front = nginx_in_front(directory, backend.port, deployment.proxy)
+            serving.processes.append(front)
+            serving.port = front.start(f"{ROOT}/_impl").port
+    except (Exception, pytest.skip.Exception, pytest.fail.Exception) as exc:  # raised by the tests that need it
+        serving.problem = exc
+    return serving
+
+
+@pytest.fixture(scope="module")
+def servers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[tuple[Deployment, str], Serving]]:
+    """The deployments of MATRIX that the selected tests use, started side by side (starting is
+    mostly imports and waiting: one after the other, it would be half this module's time),
+    stopped at the end."""
+    callspecs = [getattr(item, "callspec", None) for item in request.session.items]
+    used = [callspec.params.get("run") for callspec in callspecs if callspec is not None]
+    keys = [key for key in MATRIX if key in used]
+    with ThreadPoolExecutor(max(len(keys), 1)) as pool:
+        futures = {
+            key: pool.submit(start_deployment, *key, tmp_path_factory.mktemp(f"{key[0].name}-{key[1]}")) for key in keys
+        }
+        started = {key: future.result() for key, future in futures.items()}
     try:
-        with contextlib.ExitStack() as stack:
-            port = backend.port
-            if deployment.proxy is not None:
-                directory = tmp_path_factory.mktemp(f"nginx-{deployment.name}-{impl}")
-                port = stack.enter_context(nginx_in_front(directory, backend.port, deployment.proxy)).port
-            implementation = json.loads(_body(port, deployment.base + "/_impl"))
-            result = Run(deployment, impl, implementation)
-            # One connection per app, side by side: the client's parsing and the server's work
-            # overlap on the two cores.
-            with ThreadPoolExecutor(len(APPS)) as pool:
-                observed = pool.map(lambda app: observe_app(port, deployment, app), APPS)
-                result.observations = dict(zip(APPS, observed, strict=True))
-        for app, observations in result.observations.items():
-            for observation in observations:
-                TABLE.record(
-                    f"{app} {observation.case}",
-                    deployment.name,
-                    f"{observation.route_label} -> {observation.applied}",
-                    impl,
-                )
-        yield result
+        yield started
     finally:
-        backend.stop()
+        for serving in started.values():
+            for process in reversed(serving.processes):
+                process.stop()
+
+
+@pytest.fixture(scope="module", params=MATRIX, ids=[f"{d.name}-{impl}" for d, impl in MATRIX])
+def run(request: pytest.FixtureRequest, servers: dict[tuple[Deployment, str], Serving]) -> Run:
+    deployment, impl = request.param
+    serving = servers[request.param]
+    if isinstance(serving.problem, ServerError):
+        pytest.fail(str(serving.problem))
+    if serving.problem is not None:
+        raise serving.problem
+    implementation = json.loads(_body(serving.port, deployment.base + "/_impl"))
+    result = Run(deployment, impl, implementation)
+    # One connection per app, side by side: the client's parsing and the server's work overlap
+    # on the two cores.
+    with ThreadPoolExecutor(len(APPS)) as pool:
+        observed = pool.map(lambda app: observe_app(serving.port, deployment, app), APPS)
+        result.observations = dict(zip(APPS, observed, strict=True))
+    for app, observations in result.observations.items():
+        for observation in observations:
+            cell = f"{observation.route_label} -> {observation.applied}"
+            TABLE.record(f"{app} {observation.case}", deployment.name, cell, impl)
+    return result
 
 
 def _body(port: int, target: str) -> bytes:
@@ -563,33 +592,34 @@ def test_each_route_gets_its_declared_policy(run: Run, app: str) -> None:
         assert observation.capabilities() == EXPECTED_CAPABILITIES[label], _described(observation)
 
 
+def property_failures(observation: Observation) -> list[str]:
+    """How one path breaks the routing property (nothing: it holds)."""
+    applied, expected, route = observation.applied, observation.expected, observation.route
+    if applied != expected:
+        return [f"{_described(observation)}; expected {expected} (the route path's prefix)"]
+    if route is None:
+        return []
+    declared = declared_policy(route)
+    seen = observation.seen
+    if seen is None:
+        return [] if declared == NO_CORS else [f"{_described(observation)}: the middleware never saw it"]
+    failures = []
+    selected, own = longest_prefix(seen["route_path"]), route_prefix(route)
+    below = ":path}" in route and (not own or selected.startswith(own + "/"))
+    if applied != declared and not below:
+        failures.append(f"{_described(observation)}; route {route} declares {declared}")
+    if not observation.capabilities() <= EXPECTED_CAPABILITIES[declared]:
+        more = sorted(observation.capabilities() - EXPECTED_CAPABILITIES[declared])
+        failures.append(f"{_described(observation)}: more permissive than {route}'s {declared}: {more}")
+    return failures
+
+
 @pytest.mark.parametrize("app", APPS)
 def test_routing_property(run: Run, app: str) -> None:
     """Every path: the policy of the prefix its route path falls under, which for a path a route
     answers is the policy declared for that route's prefix (or a more specific one declared
     below it, for a path-converter route), and never more permissive than the route's own."""
-    reference = EXPECTED_CAPABILITIES
-    failures = []
-    for observation in run.observations[app]:
-        applied, expected, route = observation.applied, observation.expected, observation.route
-        if applied != expected:
-            failures.append(f"{_described(observation)}; expected {expected} (the route path's prefix)")
-            continue
-        if route is None:
-            continue
-        declared = declared_policy(route)
-        seen = observation.seen
-        if seen is None:
-            if declared != NO_CORS:
-                failures.append(f"{_described(observation)}: route {route} answered, the middleware never saw it")
-            continue
-        selected, own = longest_prefix(seen["route_path"]), route_prefix(route)
-        below = ":path}" in route and (not own or selected.startswith(own + "/"))
-        if applied != declared and not below:
-            failures.append(f"{_described(observation)}; route {route} declares {declared}")
-        if not observation.capabilities() <= reference[declared]:
-            more = sorted(observation.capabilities() - reference[declared])
-            failures.append(f"{_described(observation)}: more permissive than {route}'s {declared}: {more}")
+    failures = [failure for observation in run.observations[app] for failure in property_failures(observation)]
     assert not failures, "\n".join(failures)
 
 
@@ -597,11 +627,10 @@ def test_routing_property(run: Run, app: str) -> None:
 def test_hostile_paths_are_never_more_permissive_than_the_answering_route(run: Run, app: str) -> None:
     """The capability comparison on its own: with a route, against the route's declared policy;
     without one (404, redirect), against the policy of the prefix its route path falls under."""
-    reference = EXPECTED_CAPABILITIES
     failures = []
     for observation in run.observations[app]:
         bound = declared_policy(observation.route) if observation.route else observation.expected
-        extra = observation.capabilities() - reference[bound]
+        extra = observation.capabilities() - EXPECTED_CAPABILITIES[bound]
         if extra:
             failures.append(f"{_described(observation)}: beyond {bound}: {sorted(extra)}")
     assert not failures, "\n".join(failures)
@@ -653,18 +682,21 @@ def _scope_cases() -> list[tuple[str, str, str]]:
     return cases
 
 
-@pytest.mark.parametrize("impl_name", IMPLS)
-def test_routing_property_in_memory(impl_name: str) -> None:
-    """The same oracle on scopes built here (no server): quick to run when a real-server test fails."""
+@functools.cache
+def in_memory_apps(impl_name: str) -> dict[str, Any]:
     module = compiled_module() if impl_name == "compiled" else _loader.load_pure_python()
-    apps = build_apps(module.CORSMiddleware, module.CORSSettings)
+    return build_apps(module.CORSMiddleware, module.CORSSettings)
 
-    async def call(app: str, method: str, root: str, path: str, headers: dict[str, str]) -> Answer:
+
+def in_memory_observation(apps: dict[str, Any], app: str, root: str, path: str) -> Observation:
+    """The four probes of `path` under `root`, called in this process (no server)."""
+
+    async def call(method: str, headers: dict[str, str]) -> Answer:
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-            "path": path, "raw_path": path.encode(), "root_path": root, "query_string": b"",
+            "path": path, "raw_path": path.encode("utf-8", "surrogateescape"), "root_path": root,
+            "query_string": b"", "server": ("test", 80), "client": ("127.0.0.1", 1),
             "headers": [(key.encode(), value.encode()) for key, value in {**headers, "host": "test"}.items()],
-            "server": ("test", 80), "client": ("127.0.0.1", 1),
         }  # fmt: skip
         started: dict[str, Any] = {}
 
@@ -676,20 +708,47 @@ def test_routing_property_in_memory(impl_name: str) -> None:
                 started.update(message)
 
         await apps[app](scope, receive, send)
-        return Answer(
-            started["status"], tuple((k.decode().lower(), v.decode("latin-1")) for k, v in started["headers"])
-        )
+        headers_sent = tuple((key.decode().lower(), value.decode("latin-1")) for key, value in started["headers"])
+        return Answer(started["status"], headers_sent)
 
-    async def all_cases() -> list[str]:
-        failures = []
-        for app, root, path in _scope_cases():
-            answers = {
-                probe: await call(app, method, root, path, headers) for probe, (method, headers) in PROBES.items()
-            }
-            observation = Observation(app, path, path, answers)
-            if observation.applied != observation.expected:
-                failures.append(f"{_described(observation)}; expected {observation.expected}")
-        return failures
+    async def probes() -> dict[str, Answer]:
+        return {probe: await call(method, headers) for probe, (method, headers) in PROBES.items()}
 
-    failures = asyncio.run(all_cases())
+    return Observation(app, path, path, asyncio.run(probes()))
+
+
+@pytest.mark.parametrize("impl_name", IMPLS)
+def test_routing_property_in_memory(impl_name: str) -> None:
+    """The same oracle on scopes built here (no server): quick to run when a real-server test fails."""
+    apps = in_memory_apps(impl_name)
+    failures = [
+        failure
+        for app, root, path in _scope_cases()
+        for failure in property_failures(in_memory_observation(apps, app, root, path))
+    ]
+    assert not failures, "\n".join(failures)
+
+
+# Paths made of the segments that matter here: the prefixes and their look-alikes, dot segments,
+# empty segments, the root path and the mounts, a final newline.
+SEGMENTS = ["admin", "ADMIN", "internal", "public", "locked", "publicity", "top", "x", "..", ".", "", "api", "v1"]
+generated_paths = st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=5).map(lambda parts: "/" + "/".join(parts))
+
+
+@pytest.mark.parametrize("impl_name", IMPLS)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    app=st.sampled_from(APPS),
+    root=st.sampled_from(["", ROOT, ROOT + "/", "/v1", "/public"]),
+    prepended=st.booleans(),
+    path=generated_paths,
+    newline=st.booleans(),
+)
+def test_routing_property_in_memory_generated(
+    impl_name: str, app: str, root: str, prepended: bool, path: str, newline: bool
+) -> None:
+    """Generated scopes: a root path prepended to the path (uvicorn, a Mount) or not (hypercorn)."""
+    apps = in_memory_apps(impl_name)
+    full = (root if prepended else "") + path + ("\n" if newline else "")
+    failures = property_failures(in_memory_observation(apps, app, root, full))
     assert not failures, "\n".join(failures)
