@@ -423,13 +423,11 @@ def deployment_paths(deployment: Deployment, mount: str) -> list[tuple[str, str]
 
 
 def targets(deployment: Deployment, app: str) -> list[tuple[str, str]]:
-    rows = [
-        (mount + path, deployment.base + mount + path)
-        for mount in MIDDLEWARE_MOUNTS[app][:1]
-        for path in RELATIVE_PATHS
-    ]
+    """(row, target) for each request path of `app`; the relative paths go under its first mount."""
+    mount = MIDDLEWARE_MOUNTS[app][0]
+    rows = [(mount + path, deployment.base + mount + path) for path in RELATIVE_PATHS]
     rows += [(path, deployment.base + path) for path in APP_PATHS[app]]
-    rows += deployment_paths(deployment, MIDDLEWARE_MOUNTS[app][0])
+    rows += deployment_paths(deployment, mount)
     return list(dict(rows).items())
 
 
