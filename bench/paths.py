@@ -2,7 +2,8 @@
 
 The simple credentialed request of bench.scenarios (path `/api/items`) through fastcors with
 no `paths`, with one prefix and with ten, none of them matching (so every prefix is looked at:
-the worst case), and with one matching prefix whose policy has the same arguments. Every row
+the worst case), and with one matching prefix whose policy has the same arguments, for the
+request as is and under a root path (`/svc/api/items`, root path `/svc`). Every row
 answers exactly as Starlette with the scenario's arguments (checked before timing).
 
 Wall time: rounds of the rows in turn (bench.drive.interleave), medians of the overhead over
@@ -26,7 +27,8 @@ from bench.compare_commits import REPO, build_helper
 from bench.scenarios import by_name
 
 SCENARIO = "simple_allowed_credentials"
-ROWS = ("no paths", "1 prefix", "10 prefixes", "1 prefix, matching")
+ROWS = ("no paths", "1 prefix", "10 prefixes", "1 prefix, matching", "1 prefix, matching, root path")
+ROOT_PATH = "/svc"  # the last row's request arrives as `uvicorn --root-path /svc` hands it over
 IMPLS = ("compiled", "pure")
 CALLS = 200
 REQUESTS = 2000
@@ -50,8 +52,18 @@ def build(row: str, impl: str) -> Any:
         "1 prefix": {"/public": other},
         "10 prefixes": {**{f"/section{i}/public": other for i in range(9)}, "/api/items/admin": other},
         "1 prefix, matching": {"/api": CORSSettings(**config)},
+        "1 prefix, matching, root path": {"/api": CORSSettings(**config)},
     }[row]
     return module.CORSMiddleware(drive.app, **config, paths=paths)
+
+
+def scope_of(row: str) -> dict[str, Any]:
+    """The scenario's request; under the root path for the last row (the route path is the same)."""
+    scope = by_name(SCENARIO).scope()
+    if row.endswith("root path"):
+        scope["root_path"] = ROOT_PATH
+        scope["path"] = ROOT_PATH + scope["path"]
+    return scope
 
 
 def check() -> None:
@@ -62,19 +74,21 @@ def check() -> None:
     expected = drive.record(CORSMiddleware(drive.app, **by_name(SCENARIO).config), scope)
     for impl in IMPLS:
         for row in ROWS:
-            got = drive.record(build(row, impl), by_name(SCENARIO).scope())
+            got = drive.record(build(row, impl), scope_of(row))
             if got != expected:
                 raise AssertionError(f"{row} ({impl}) answers differently from Starlette: {got} != {expected}")
 
 
 def wall_time(seconds: float) -> dict[str, dict[str, float]]:
     """Median overhead over the bare app, ns per request, per implementation and row."""
-    scope = by_name(SCENARIO).scope()
-    timers = {"bare": build("bare", "compiled")}
+    timers = {"bare": (build("bare", "compiled"), scope_of("bare"))}
     for impl in IMPLS:
         for row in ROWS:
-            timers[f"{impl}/{row}"] = build(row, impl)
-    calls = {name: (lambda asgi=asgi: drive.time_batch(asgi, scope, CALLS)) for name, asgi in timers.items()}
+            timers[f"{impl}/{row}"] = (build(row, impl), scope_of(row))
+    calls = {
+        name: (lambda asgi=asgi, scope=scope: drive.time_batch(asgi, scope, CALLS))
+        for name, (asgi, scope) in timers.items()
+    }
     samples = drive.interleave(calls, seconds=seconds, rounds=5, warmup=min(1.0, seconds / 5))
     bare = statistics.median(samples["bare"])
     return {
@@ -88,7 +102,7 @@ def child(args: dict[str, Any]) -> None:
     import gc
 
     asgi = build(args["row"], args["impl"])
-    scope = by_name(SCENARIO).scope()
+    scope = scope_of(args["row"])
     drive.time_batch(asgi, scope, 300)
     gc.collect()
     gc.disable()
