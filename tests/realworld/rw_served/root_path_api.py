@@ -35,6 +35,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .asgi_parts import serve_lifespan
+
 TOP_ORIGIN = "https://app.example"  # the one origin the top level allows
 EVIL_ORIGIN = "https://evil.example"  # allowed by no policy but /public's "*"
 
@@ -204,13 +206,8 @@ def dispatcher(apps: dict[str, Any], impl: str) -> Any:
 
     async def dispatch(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":  # the apps need no startup: answer it here
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serve_lifespan(receive, send)
+            return
         name = next((value.decode("latin-1") for key, value in scope["headers"] if key == b"x-rw-app"), None)
         if name in apps:
             await apps[name](scope, receive, send)
