@@ -14,7 +14,7 @@ from fastcors._version import __version__
 _core = _load()
 
 if TYPE_CHECKING:
-    # Type checkers see the class itself (fastcors/_core.pyi), whichever module runs.
+    # Type checkers read the class from its source, fastcors/_core.py, whichever module runs.
     from fastcors._core import CORSMiddleware as CORSMiddleware
 else:
     CORSMiddleware = _core.CORSMiddleware
