@@ -1,6 +1,6 @@
 """Per-path policies follow the route, under a root path, behind nginx and inside mounts.
 
-The property (issue 18, part 1), for both implementations:
+The property, for both implementations:
   - a request that a route answers gets exactly the policy declared for that route's prefix;
   - a request that no route answers gets the policy of the prefix its route path falls under,
     or the top level's;
