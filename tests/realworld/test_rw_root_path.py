@@ -381,7 +381,7 @@ RELATIVE_PATHS = [
 APP_PATHS = {
     "starlette-outer": ["/v1/admin/x", "/v1/public/x", "/v1/internal/x", "/v1/ADMIN/x"],
     "starlette-mounted": [
-        # the sub-app mounted at /public: its /admin is /public/admin (issue 18's example)
+        # the sub-app mounted at /public: its /admin is /public/admin
         "/public/admin/x", "/public/internal/x", "/public/public/x", "/public/public/locked/x", "/public/x",
         "/v1x/admin/x", "/V1/admin/x", "/v1", "/v1/", "/v1%2Fadmin/x", "/v1/../public/admin/x", "/v1//admin/x",
         "/admin/x", "/outside",
