@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# A virtualenv on the free-threaded CPython 3.13 (scripts/free_threaded_python.sh), with
+# fastcors installed in place (its extension built for 3.13t) and only what the in-memory
+# suite imports: each has a pure-Python or free-threaded build that leaves the GIL off
+# (tests/conftest.py fails the run otherwise). Cython and setuptools build the extension
+# again under ThreadSanitizer (scripts/memcheck.sh tsan). Done again when this script,
+# setup.py, pyproject.toml or fastcors/_core.py change.
+# Usage: scripts/setup_free_threaded.sh [VENV]   (default .venv-3.13t)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${1:-.venv-3.13t}
+PY=$(scripts/free_threaded_python.sh plain | tail -n1)
+STAMP=$VENV/.installed
+if [ -f "$STAMP" ] && [ -z "$(find "$0" setup.py pyproject.toml fastcors/_core.py "$PY" -newer "$STAMP")" ]; then
+    exit 0
+fi
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+pip=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
+FASTCORS_REQUIRE_EXTENSIONS=1 "${pip[@]}" -e .
+"${pip[@]}" "pytest>=8.2" "hypothesis>=6.100" "starlette>=0.47" "httpx>=0.27" "anyio>=4" "fastapi>=0.115" \
+    "Cython>=3.3,<3.4" "setuptools>=77"
+"$VENV/bin/python" -c 'import fastcors, sys; print(">>> fastcors on", sys.version.split()[0], "free-threaded, COMPILED =", fastcors.COMPILED)'
+touch "$STAMP"
