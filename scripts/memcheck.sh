@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Memory-check the compiled extension: run the in-memory tests (not servers or browsers)
-# against it, under valgrind memcheck (default) or with an AddressSanitizer build.
+# against it, under valgrind memcheck (default), with an AddressSanitizer build, or with a
+# ThreadSanitizer build on a free-threaded CPython built with TSAN too.
 #
 #   scripts/memcheck.sh            # valgrind: any invalid read/write/free fails
 #   scripts/memcheck.sh asan       # AddressSanitizer build of the extension: any report fails
+#   scripts/memcheck.sh tsan       # ThreadSanitizer, the GIL off: any data race reported fails
 #   scripts/memcheck.sh valgrind tests/test_attacks.py   # only some tests
 #
 # The repository is copied to a temporary directory and the extension built there (with
@@ -17,11 +19,20 @@ shift || true
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 # The real interpreter, not a pyenv shim: valgrind does not follow the shim's exec.
 PY=$(python -c 'import sys; print(sys.executable)')
+RUN_PY=$PY
+if [ "$MODE" = tsan ]; then
+    # The free-threaded 3.13 and its venv build the extension; the same CPython built with
+    # TSAN (same ABI) runs the tests, on that venv's packages. Both built once per machine.
+    FT_VENV=$REPO/.venv-3.13t
+    "$REPO/scripts/setup_free_threaded.sh" "$FT_VENV"
+    PY=$FT_VENV/bin/python
+    RUN_PY=$("$REPO/scripts/free_threaded_python.sh" tsan | tail -n1)
+fi
 WORK=$(mktemp -d /tmp/fastcors-memcheck.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
 tar -C "$REPO" --exclude=.git --exclude='*.so' --exclude='_core.c' --exclude=build --exclude='__pycache__' \
-    --exclude=.hypothesis --exclude=.pytest_cache --exclude=.ruff_cache --exclude='*.egg-info' -cf - . \
+    --exclude=.hypothesis --exclude='.venv*' --exclude=.pytest_cache --exclude=.ruff_cache --exclude='*.egg-info' -cf - . \
     | tar -C "$WORK" -xf -
 cd "$WORK"
 
@@ -30,8 +41,11 @@ LDFLAGS=""
 if [ "$MODE" = asan ]; then
     CFLAGS="$CFLAGS -fsanitize=address"
     LDFLAGS="-fsanitize=address"
+elif [ "$MODE" = tsan ]; then
+    CFLAGS="$CFLAGS -fsanitize=thread"
+    LDFLAGS="-fsanitize=thread"
 elif [ "$MODE" != valgrind ]; then
-    echo "usage: $0 [valgrind|asan] [pytest arguments]" >&2
+    echo "usage: $0 [valgrind|asan|tsan] [pytest arguments]" >&2
     exit 2
 fi
 echo "== building the extension ($MODE) in $WORK"
@@ -41,9 +55,18 @@ ls fastcors/_core.*.so >/dev/null 2>&1 || { echo "the extension was not built:";
 export FASTCORS_DIFF_EXAMPLES=${FASTCORS_DIFF_EXAMPLES:-150}
 export FASTCORS_FUZZ_EXAMPLES=${FASTCORS_FUZZ_EXAMPLES:-100}
 export FASTCORS_FUZZ_SEEDS=${FASTCORS_FUZZ_SEEDS:-100}
-# Every allocation through the C allocator, so the checker sees each object's bounds.
-export PYTHONMALLOC=malloc
-export PYTHONDONTWRITEBYTECODE=1
+if [ "$MODE" = tsan ]; then
+    # TSAN runs Python ~10x slower: the bytecode is compiled up front by the plain interpreter
+    # (the stdlib's and the venv's were at install), and the thread test sends fewer origins
+    # (still more than the memos' slots, which are replaced when two keys meet in one).
+    "$PY" -m compileall -q -j0 fastcors tests fuzz bench >/dev/null
+    export FASTCORS_THREAD_ORIGINS=${FASTCORS_THREAD_ORIGINS:-400}
+    export PYTHONPATH=$("$PY" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+else
+    # Every allocation through the C allocator, so the checker sees each object's bounds.
+    export PYTHONMALLOC=malloc
+    export PYTHONDONTWRITEBYTECODE=1
+fi
 # Hypothesis' timing health checks fire under a 30x slowdown: a profile (loaded as a pytest
 # plugin from this temporary copy) turns them off where a test does not set its own.
 cat >memcheck_hypothesis.py <<'EOF'
@@ -52,10 +75,13 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("memcheck", deadline=None, suppress_health_check=list(HealthCheck))
 settings.load_profile("memcheck")
 EOF
-# Tests of the compiled module (and the compiled-vs-Python comparisons), servers excluded.
+# Tests of the compiled module (and the compiled-vs-Python comparisons), servers excluded;
+# under TSAN the thread tests (both implementations: the interpreter's own races count too).
 TESTS=("$@")
-[ ${#TESTS[@]} -eq 0 ] && TESTS=(tests -m "not slow" -k "compiled or fuzz")
-PYTEST=("$PY" -m pytest -p memcheck_hypothesis -p no:cacheprovider -q "${TESTS[@]}")
+if [ ${#TESTS[@]} -eq 0 ]; then
+    if [ "$MODE" = tsan ]; then TESTS=(tests/test_threads.py); else TESTS=(tests -m "not slow" -k "compiled or fuzz"); fi
+fi
+PYTEST=("$RUN_PY" -m pytest -p memcheck_hypothesis -p no:cacheprovider -q "${TESTS[@]}")
 
 start=$SECONDS
 if [ "$MODE" = valgrind ]; then
@@ -93,6 +119,18 @@ EOF
         status=99
     fi
     tail -n 3 valgrind.log
+elif [ "$MODE" = tsan ]; then
+    # Reports from CPython itself are suppressed in scripts/tsan.supp (each says why); any
+    # other makes the run fail (exit code 66), and the log is searched for them as well.
+    set +e
+    env -u PYTHON_GIL TSAN_OPTIONS="suppressions=$REPO/scripts/tsan.supp exitcode=66 second_deadlock_stack=1" \
+        "${PYTEST[@]}" 2>&1 | tee tsan.log
+    status=${PIPESTATUS[0]}
+    set -e
+    if grep -q 'WARNING: ThreadSanitizer' tsan.log; then
+        echo "== ThreadSanitizer reports: $(grep -c 'WARNING: ThreadSanitizer' tsan.log)"
+        [ "$status" -ne 0 ] || status=66
+    fi
 else
     LIBASAN=$(gcc -print-file-name=libasan.so)
     set +e
