@@ -38,8 +38,14 @@ CONFIG = {
 REQUESTS = (
     ("GET", [(b"origin", b"https://app.example.com")]),
     ("GET", [(b"origin", b"https://shop.tenant.example"), (b"cookie", b"s=1")]),
-    ("OPTIONS", [(b"origin", b"https://shop.tenant.example"), (b"access-control-request-method", b"POST"),
-                 (b"access-control-request-headers", b"x-token, content-type")]),
+    (
+        "OPTIONS",
+        [
+            (b"origin", b"https://shop.tenant.example"),
+            (b"access-control-request-method", b"POST"),
+            (b"access-control-request-headers", b"x-token, content-type"),
+        ],
+    ),
     ("OPTIONS", [(b"origin", b"https://app.example.com"), (b"access-control-request-method", b"GET")]),
     ("GET", [(b"origin", b"https://evil.example")]),
 )
@@ -48,9 +54,20 @@ REQUESTS = (
 def scopes() -> list[dict[str, Any]]:
     """One thread's requests (its own dicts: nothing shared but the middleware)."""
     return [
-        {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-         "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "", "headers": headers,
-         "client": ("127.0.0.1", 1234), "server": ("127.0.0.1", 8000)}
+        {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": "/",
+            "raw_path": b"/",
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 1234),
+            "server": ("127.0.0.1", 8000),
+        }
         for method, headers in REQUESTS
     ]
 
@@ -80,7 +97,7 @@ def run(asgi: Any, threads: int, seconds: float) -> float:
             for _ in range(50):  # check the flag once per batch, not per request
                 for scope in mine:
                     coro = asgi(scope, receive, discard)
-                    try:
+                    try:  # noqa: SIM105 (contextlib.suppress would cost a context manager per call)
                         coro.send(None)
                     except StopIteration:
                         pass
@@ -109,8 +126,10 @@ def main(argv: list[str] | None = None) -> None:
 
     free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     gil = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
-    print(f"Python {sys.version.split()[0]}{'t' if free_threaded else ''}, GIL {'on' if gil else 'off'}, "
-          f"{os.cpu_count()} cores; {args.repeat} x {args.seconds:g} s per cell")
+    print(
+        f"Python {sys.version.split()[0]}{'t' if free_threaded else ''}, GIL {'on' if gil else 'off'}, "
+        f"{os.cpu_count()} cores; {args.repeat} x {args.seconds:g} s per cell"
+    )
     if gil:
         print("(with the GIL on, threads take turns: no row can scale)")
     table = rows()
@@ -126,8 +145,10 @@ def main(argv: list[str] | None = None) -> None:
     print("|---" * (len(counts) + 1) + "|")
     for name in table:
         one = best[name, counts[0]]
-        cells = [f"{best[name, n] / 1e3:,.0f}k/s" + ("" if n == counts[0] else f" (x{best[name, n] / one:.2f})")
-                 for n in counts]
+        cells = [
+            f"{best[name, n] / 1e3:,.0f}k/s" + ("" if n == counts[0] else f" (x{best[name, n] / one:.2f})")
+            for n in counts
+        ]
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 

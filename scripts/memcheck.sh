@@ -35,6 +35,11 @@ tar -C "$REPO" --exclude=.git --exclude='*.so' --exclude='_core.c' --exclude=bui
     --exclude=.hypothesis --exclude='.venv*' --exclude=.pytest_cache --exclude=.ruff_cache --exclude='*.egg-info' -cf - . \
     | tar -C "$WORK" -xf -
 cd "$WORK"
+# Cython on 3.13t is pure Python and slow: under TSAN the C an earlier build generated is used
+# (Cython regenerates it only if it is older than _core.py).
+if [ "$MODE" = tsan ] && [ "$REPO/fastcors/_core.c" -nt "$REPO/fastcors/_core.py" ]; then
+    cp -p "$REPO/fastcors/_core.c" fastcors/
+fi
 
 CFLAGS="-O1 -g -fno-omit-frame-pointer"
 LDFLAGS=""

@@ -16,8 +16,14 @@ if [ -f "$STAMP" ] && [ -z "$(find "$0" setup.py pyproject.toml fastcors/_core.p
 fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 pip=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
-FASTCORS_REQUIRE_EXTENSIONS=1 "${pip[@]}" -e .
-"${pip[@]}" "pytest>=8.2" "hypothesis>=6.100" "starlette>=0.47" "httpx>=0.27" "anyio>=4" "fastapi>=0.115" \
+# Wheels only: a package with no free-threaded wheel would be built from its sdist (Rust
+# crates are not reachable here), so pip takes its newest release with a usable wheel instead
+# (hypothesis: the last pure-Python one).
+"${pip[@]}" --only-binary=:all: "pytest>=8.2" "hypothesis>=6.100" "starlette>=0.47" "httpx>=0.27" "anyio>=4" "fastapi>=0.115" \
+    "uvicorn>=0.30" "hypercorn>=0.17" \
     "Cython>=3.3,<3.4" "setuptools>=77"
+# With the Cython just installed (no isolated build environment to make); the C that an
+# earlier build generated is reused when it is newer than _core.py.
+FASTCORS_REQUIRE_EXTENSIONS=1 "${pip[@]}" --no-build-isolation -e .
 "$VENV/bin/python" -c 'import fastcors, sys; print(">>> fastcors on", sys.version.split()[0], "free-threaded, COMPILED =", fastcors.COMPILED)'
 touch "$STAMP"

@@ -144,8 +144,7 @@ def test_many_threads_one_middleware(impl: ModuleType, tmp_path: Path) -> None:
 
     # For each request, the settings under which it is the only answer of its kind.
     alone = [
-        [k for k in range(len(CONFIGS)) if sum(e[i] == expected[k][i] for e in expected) == 1]
-        for i in range(len(made))
+        [k for k in range(len(CONFIGS)) if sum(e[i] == expected[k][i] for e in expected) == 1] for i in range(len(made))
     ]
     only = [0] * len(CONFIGS)  # answers that only one settings gives, summed over the threads
     failures: list[str] = []
