@@ -56,6 +56,9 @@ fi
 echo "== building the extension ($MODE) in $WORK"
 CFLAGS="$CFLAGS" LDFLAGS="$LDFLAGS" "$PY" setup.py -q build_ext --inplace >build.log 2>&1 || { cat build.log; exit 1; }
 ls fastcors/_core.*.so >/dev/null 2>&1 || { echo "the extension was not built:"; cat build.log; exit 1; }
+if [ "$MODE" = tsan ] && ! nm -D fastcors/_core.*.so | grep -q __tsan_func_entry; then
+    echo "the extension was built without ThreadSanitizer's instrumentation:"; cat build.log; exit 1
+fi
 
 export FASTCORS_DIFF_EXAMPLES=${FASTCORS_DIFF_EXAMPLES:-150}
 export FASTCORS_FUZZ_EXAMPLES=${FASTCORS_FUZZ_EXAMPLES:-100}
@@ -65,7 +68,7 @@ if [ "$MODE" = tsan ]; then
     # (the stdlib's and the venv's were at install), and the thread test sends fewer origins
     # (still more than the memos' slots, which are replaced when two keys meet in one).
     "$PY" -m compileall -q -j0 fastcors tests fuzz bench >/dev/null
-    export FASTCORS_THREAD_ORIGINS=${FASTCORS_THREAD_ORIGINS:-400}
+    export FASTCORS_THREAD_ORIGINS=${FASTCORS_THREAD_ORIGINS:-300}
     export PYTHONPATH=$("$PY" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 else
     # Every allocation through the C allocator, so the checker sees each object's bounds.
