@@ -73,24 +73,27 @@ def scopes() -> list[dict[str, Any]]:
 
 
 def rows() -> dict[str, Any]:
+    """Each row's factory: called once (shared) or once per thread (--separate)."""
     from starlette.middleware.cors import CORSMiddleware
 
     return {
-        "no middleware": app,
-        "starlette": CORSMiddleware(app, **CONFIG),
-        "fastcors (compiled)": _loader.load_compiled().CORSMiddleware(app, **CONFIG),
-        "fastcors (pure Python)": _loader.load_pure_python().CORSMiddleware(app, **CONFIG),
+        "no middleware": lambda: app,
+        "starlette": lambda: CORSMiddleware(app, **CONFIG),
+        "fastcors (compiled)": lambda: _loader.load_compiled().CORSMiddleware(app, **CONFIG),
+        "fastcors (pure Python)": lambda: _loader.load_pure_python().CORSMiddleware(app, **CONFIG),
     }
 
 
-def run(asgi: Any, threads: int, seconds: float) -> float:
-    """Requests per second, all `threads` calling `asgi` for `seconds`."""
+def run(make: Any, threads: int, seconds: float, separate: bool) -> float:
+    """Requests per second, all `threads` calling the middleware `make()` built for `seconds`."""
+    shared = make()
     counts = [0] * threads
     start = threading.Barrier(threads + 1)
     stop = threading.Event()
 
     def worker(slot: int) -> None:
         mine = scopes()
+        asgi = make() if separate else shared
         done = 0
         start.wait()
         while not stop.is_set():
@@ -121,6 +124,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=1.0, help="each run's length (default 1)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per cell, the best kept (default 3)")
     parser.add_argument("--threads", default="1,2,4", help="thread counts (default 1,2,4)")
+    parser.add_argument(
+        "--separate", action="store_true", help="one middleware per thread: what sharing one costs, by difference"
+    )
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.threads.split(",")]
 
@@ -128,7 +134,9 @@ def main(argv: list[str] | None = None) -> None:
     gil = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
     print(
         f"Python {sys.version.split()[0]}{'t' if free_threaded else ''}, GIL {'on' if gil else 'off'}, "
-        f"{os.cpu_count()} cores; {args.repeat} x {args.seconds:g} s per cell"
+        f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}: other processes take cores too); "
+        f"{args.repeat} x {args.seconds:g} s per cell; "
+        + ("one middleware per thread" if args.separate else "one middleware shared by all threads")
     )
     if gil:
         print("(with the GIL on, threads take turns: no row can scale)")
@@ -137,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(args.repeat):
         for threads in counts:
             for name, asgi in table.items():
-                rate = run(asgi, threads, args.seconds)
+                rate = run(asgi, threads, args.seconds, args.separate)
                 best[name, threads] = max(best.get((name, threads), 0.0), rate)
 
     head = "| row | " + " | ".join(f"{n} thread{'s' * (n > 1)}" for n in counts) + " |"
