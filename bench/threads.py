@@ -11,8 +11,12 @@ with requested headers, a refused origin), so all threads read the same memo slo
 
 Rows: the bare app (no middleware), Starlette's CORSMiddleware, fastcors compiled and its
 pure-Python twin. Each cell is the best of --repeat runs of --seconds each, all the threads
-started together; the rows take turns, so machine noise is spread over all of them. A run
-with more threads than cores measures the scheduler, not the middleware.
+started together (the rows take turns, so machine noise is spread over all of them): the
+requests per second, their ratio to one thread's, and the CPU time per request summed over
+the threads (each thread's own clock). With other processes on the cores, throughput says
+little, but CPU per request still rises where threads running at once contend (a cache line
+passed between cores, a lock spun on). A run with more threads than cores measures the
+scheduler as well.
 """
 
 from __future__ import annotations
@@ -84,10 +88,12 @@ def rows() -> dict[str, Any]:
     }
 
 
-def run(make: Any, threads: int, seconds: float, separate: bool) -> float:
-    """Requests per second, all `threads` calling the middleware `make()` built for `seconds`."""
+def run(make: Any, threads: int, seconds: float, separate: bool) -> tuple[float, float]:
+    """(requests per second, CPU nanoseconds per request), all `threads` calling the
+    middleware `make()` built for `seconds`."""
     shared = make()
     counts = [0] * threads
+    cpu = [0] * threads
     start = threading.Barrier(threads + 1)
     stop = threading.Event()
 
@@ -96,6 +102,7 @@ def run(make: Any, threads: int, seconds: float, separate: bool) -> float:
         asgi = make() if separate else shared
         done = 0
         start.wait()
+        began = time.thread_time_ns()
         while not stop.is_set():
             for _ in range(50):  # check the flag once per batch, not per request
                 for scope in mine:
@@ -106,6 +113,7 @@ def run(make: Any, threads: int, seconds: float, separate: bool) -> float:
                         pass
                 done += len(mine)
         counts[slot] = done
+        cpu[slot] = time.thread_time_ns() - began
 
     pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
     for thread in pool:
@@ -116,7 +124,7 @@ def run(make: Any, threads: int, seconds: float, separate: bool) -> float:
     stop.set()
     for thread in pool:
         thread.join()
-    return sum(counts) / (time.perf_counter() - began)
+    return sum(counts) / (time.perf_counter() - began), sum(cpu) / sum(counts)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -142,11 +150,13 @@ def main(argv: list[str] | None = None) -> None:
         print("(with the GIL on, threads take turns: no row can scale)")
     table = rows()
     best: dict[tuple[str, int], float] = {}
+    cpu: dict[tuple[str, int], float] = {}
     for _ in range(args.repeat):
         for threads in counts:
             for name, asgi in table.items():
-                rate = run(asgi, threads, args.seconds, args.separate)
+                rate, ns = run(asgi, threads, args.seconds, args.separate)
                 best[name, threads] = max(best.get((name, threads), 0.0), rate)
+                cpu[name, threads] = min(cpu.get((name, threads), ns), ns)
 
     head = "| row | " + " | ".join(f"{n} thread{'s' * (n > 1)}" for n in counts) + " |"
     print(head)
@@ -154,7 +164,9 @@ def main(argv: list[str] | None = None) -> None:
     for name in table:
         one = best[name, counts[0]]
         cells = [
-            f"{best[name, n] / 1e3:,.0f}k/s" + ("" if n == counts[0] else f" (x{best[name, n] / one:.2f})")
+            f"{best[name, n] / 1e3:,.0f}k/s"
+            + ("" if n == counts[0] else f" (x{best[name, n] / one:.2f})")
+            + f", {cpu[name, n]:,.0f} ns CPU"
             for n in counts
         ]
         print(f"| {name} | " + " | ".join(cells) + " |")
