@@ -68,7 +68,7 @@ if [ "$MODE" = tsan ]; then
     # (the stdlib's and the venv's were at install), and the thread test sends fewer origins
     # (still more than the memos' slots, which are replaced when two keys meet in one).
     "$PY" -m compileall -q -j0 fastcors tests fuzz bench >/dev/null
-    export FASTCORS_THREAD_ORIGINS=${FASTCORS_THREAD_ORIGINS:-300}
+    export FASTCORS_THREAD_ORIGINS=${FASTCORS_THREAD_ORIGINS:-200}
     export PYTHONPATH=$("$PY" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 else
     # Every allocation through the C allocator, so the checker sees each object's bounds.
