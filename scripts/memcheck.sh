@@ -85,11 +85,16 @@ settings.load_profile("memcheck")
 EOF
 # Tests of the compiled module (and the compiled-vs-Python comparisons), servers excluded;
 # under TSAN the thread tests (both implementations: the interpreter's own races count too).
+# The thread tests use no Hypothesis nor anyio: under TSAN their plugins would take a minute
+# to load, so they are left out.
 TESTS=("$@")
-if [ ${#TESTS[@]} -eq 0 ]; then
-    if [ "$MODE" = tsan ]; then TESTS=(tests/test_threads.py); else TESTS=(tests -m "not slow" -k "compiled or fuzz"); fi
+PLUGINS=(-p memcheck_hypothesis)
+if [ "$MODE" = tsan ]; then
+    PLUGINS=()
+    [ ${#TESTS[@]} -eq 0 ] && TESTS=(tests/test_threads.py -p no:hypothesispytest -p no:anyio)
 fi
-PYTEST=("$RUN_PY" -m pytest -p memcheck_hypothesis -p no:cacheprovider -q "${TESTS[@]}")
+[ ${#TESTS[@]} -eq 0 ] && TESTS=(tests -m "not slow" -k "compiled or fuzz")
+PYTEST=("$RUN_PY" -m pytest ${PLUGINS[@]+"${PLUGINS[@]}"} -p no:cacheprovider -q "${TESTS[@]}")
 
 start=$SECONDS
 if [ "$MODE" = valgrind ]; then
