@@ -39,17 +39,16 @@ lint: setup
 
 # The in-memory suite on free-threaded CPython 3.13 with the GIL off (built once per machine
 # into ~/.cache/fastcors by scripts/free_threaded_python.sh), both implementations. The files
-# are listed, not skipped when a dependency is missing: those left out need what has no
-# free-threaded build here or is not in memory (test_error_responses: litestar; test_soak,
-# test_bench_smoke, test_sources_redis: servers and bench dependencies; test_generations,
-# test_install, test_typing, test_release_config: venvs, builds, type checkers, release tools).
+# are listed, so none is skipped for a missing dependency: every file with in-memory tests but
+# test_error_responses (litestar, not installed there); the others hold only slow tests.
 # conftest fails the run if the GIL is on (PYTHON_GIL, or an import that enabled it).
 FT_VENV ?= .venv-3.13t
 FT_TESTS ?= tests/test_api.py tests/test_attacks.py tests/test_behaviour.py tests/test_checks.py \
 	tests/test_declaration.py tests/test_differential.py tests/test_fuzz.py tests/test_leaks.py \
 	tests/test_loader.py tests/test_origin_func.py tests/test_paths.py tests/test_patterns.py \
 	tests/test_reconfigure.py tests/test_route_path.py tests/test_sources.py \
-	tests/test_starlette_version.py tests/test_threads.py tests/test_websocket_guard.py
+	tests/test_starlette_version.py tests/test_threads.py tests/test_websocket_guard.py \
+	tests/test_bench_smoke.py
 test-free-threaded:
 	scripts/setup_free_threaded.sh $(FT_VENV)
 	env -u PYTHON_GIL $(FT_VENV)/bin/python -m pytest -m "not slow" $(FT_TESTS) $(PYTEST_ARGS); \
