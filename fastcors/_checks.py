@@ -10,22 +10,29 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastcors._errors import CORSConfigError, logger
+from fastcors._errors import CORSConfigError, logger, shown
 from fastcors._generations import NEWEST, Generation, generation
-from fastcors._patterns import (
-    is_public_suffix,
-    names_default_port,
-    parse_pattern,
-    pattern_items,
-    public_suffix,
+from fastcors._origins import (
+    DEFAULT_PORT,
+    NO_HOST,
+    NO_SCHEME,
+    NULL,
+    PATH,
+    TRAILING_SLASH,
+    UPPERCASE,
+    WHITESPACE,
+    shape_flaws,
     split_origin,
     split_port,
 )
-from fastcors._settings import CORSSettings
+from fastcors._patterns import is_public_suffix, parse_pattern, pattern_items, public_suffix
+
+if TYPE_CHECKING:
+    from fastcors._settings import CORSSettings
 
 try:  # the regex parser: private, but the only way to see a pattern's literal structure
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -70,30 +77,6 @@ class Problem:
     value: Any
     message: str
     advice: bool = False
-
-
-def check_config(
-    allow_origins: Collection[str] = (),
-    allow_methods: Collection[str] = ("GET",),
-    allow_headers: Collection[str] = (),
-    allow_credentials: bool = False,
-    allow_origin_regex: str | None = None,
-    allow_private_network: bool = False,
-    expose_headers: Collection[str] = (),
-    max_age: int = 600,
-    *,
-    allow_origin_patterns: Collection[str] = (),
-    allow_origin_func: Callable[[str], bool] | None = None,
-    websocket_origin_guard: bool = False,
-    starlette_version: str = "installed",
-    paths: Mapping[str, CORSSettings | None] | None = None,
-) -> list[Problem]:
-    """Every problem found in CORSMiddleware's arguments (same names, same defaults).
-
-    Any value is taken, odd ones included: a value too odd to analyse is skipped, since
-    building the configuration reports what is really broken.
-    """
-    return check_settings(CORSSettings.from_arguments(locals()))
 
 
 def check_settings(settings: CORSSettings) -> list[Problem]:
@@ -169,7 +152,7 @@ def _paths_problems(settings: CORSSettings) -> list[Problem]:
                     f"string is not part of it), so this policy is never selected; use the path alone",
                 )
             )
-        if isinstance(path_settings, CORSSettings):
+        if isinstance(path_settings, type(settings)):  # (a CORSSettings: building the configuration says so)
             # Checked under the top level's Starlette generation; its advice is the top level's too.
             inherited = dataclasses.replace(path_settings, starlette_version=settings.starlette_version)
             where = f"paths[{prefix!r}]"
@@ -319,8 +302,8 @@ def _shape_problems(argument: str, value: Any) -> list[Problem]:
                 "str-not-list",
                 argument,
                 value,
-                f"{argument} is the str {_short(value)}, so every membership test is a substring test "
-                f"(and joining it splits it into characters); pass a list: {argument}=[{_short(value)}]",
+                f"{argument} is the str {shown(value)}, so every membership test is a substring test "
+                f"(and joining it splits it into characters); pass a list: {argument}=[{shown(value)}]",
             )
         ]
     if isinstance(value, Iterator):
@@ -342,7 +325,7 @@ def _shape_problems(argument: str, value: Any) -> list[Problem]:
             "non-str-item",
             argument,
             item,
-            f"{argument} contains {_short(item)} of type {type(item).__name__}, which can never equal a "
+            f"{argument} contains {shown(item)} of type {type(item).__name__}, which can never equal a "
             f"request's header value (always str); write it as a str",
         )
         for item in values
@@ -363,7 +346,7 @@ def _origin_list_problems(origins: list[Any], credentials: bool) -> list[Problem
                 "wildcard-mixed",
                 "allow_origins",
                 others,
-                f"allow_origins mixes '*' with {_short(others)}: '*' already allows every origin, so the others "
+                f"allow_origins mixes '*' with {shown(others)}: '*' already allows every origin, so the others "
                 f"have no effect; keep either '*' or the explicit list",
             )
         )
@@ -384,22 +367,19 @@ def _origin_list_problems(origins: list[Any], credentials: bool) -> list[Problem
 
 def _origin_problems(origin: str, credentials: bool) -> list[Problem]:
     """What keeps `origin` from ever equalling the Origin header a browser sends."""
+    flaws = shape_flaws(origin)
+    text = "".join(origin.split())
+    parts = split_origin(text)
     problems = []
 
     def add(code: str, message: str) -> None:
-        problems.append(Problem(code, "allow_origins", origin, message))
+        problems.append(Problem(f"origin-{code}", "allow_origins", origin, message))
 
-    text = origin
-    if any(ch.isspace() for ch in origin):
-        stripped = "".join(origin.split())
+    if WHITESPACE in flaws:
+        add(WHITESPACE, f"allowed origin {origin!r} contains whitespace, which browsers never send; use {text!r}")
+    if NULL in flaws:
         add(
-            "origin-whitespace",
-            f"allowed origin {origin!r} contains whitespace, which browsers never send; use {stripped!r}",
-        )
-        text = stripped
-    if text.lower() == "null":
-        add(
-            "origin-null",
+            NULL,
             f"allowed origin {origin!r}: browsers send 'null' from sandboxed iframes, file: URLs, data: URLs and "
             f"some redirects, so any website can send it; remove it",
         )
@@ -411,51 +391,38 @@ def _origin_problems(origin: str, credentials: bool) -> list[Problem]:
         except CORSConfigError:
             instead = f"allow_origin_regex (e.g. {_suggest_regex_for_pattern(text)!r})"
         add(
-            "origin-wildcard-pattern",
+            "wildcard-pattern",
             f"allowed origin {origin!r} contains '*', but allow_origins only matches whole origins exactly; "
             f"use {instead} instead",
         )
         return problems
-    parts = split_origin(text)
     if parts is None:
-        host_guess = text.split("/")[0]
         add(
-            "origin-no-scheme",
-            f"allowed origin {origin!r} has no scheme; browsers send the scheme too, e.g. {'https://' + host_guess!r}",
+            NO_SCHEME,
+            f"allowed origin {origin!r} has no scheme; browsers send the scheme too, e.g. "
+            f"{'https://' + text.split('/')[0]!r}",
         )
         return problems
-    scheme, authority, host, port, rest = parts
+    scheme, authority, host, port, _ = parts
     if scheme.lower() not in KNOWN_SCHEMES:
         add(
-            "origin-unknown-scheme",
+            "unknown-scheme",
             f"allowed origin {origin!r} has the unknown scheme {scheme!r}; browsers send origins like "
             f"'https://example.com' (http, https or an extension scheme)",
         )
     bare = f"{scheme}://{authority}"
-    if rest == "/":
-        add(
-            "origin-trailing-slash",
-            f"allowed origin {origin!r} ends with '/', but an Origin header never does; use {bare!r}",
-        )
-    elif rest:
-        add(
-            "origin-path",
-            f"allowed origin {origin!r} has a path, but an Origin header is only scheme://host[:port]; use {bare!r}",
-        )
-    if names_default_port(parts):
-        add(
-            "origin-default-port",
-            f"allowed origin {origin!r} names the default port :{port}, which browsers leave out; "
-            f"use {f'{scheme}://{host}'!r}",
-        )
-    if scheme != scheme.lower() or host != host.lower():
-        add(
-            "origin-uppercase",
-            f"allowed origin {origin!r} has upper-case letters, but browsers send the scheme and host in "
-            f"lower case and the comparison is exact; use {f'{scheme}://{authority}'.lower()!r}",
-        )
-    if not host:
-        add("origin-no-host", f"allowed origin {origin!r} has no host; write it as 'https://example.com'")
+    messages = {
+        TRAILING_SLASH: f"allowed origin {origin!r} ends with '/', but an Origin header never does; use {bare!r}",
+        PATH: f"allowed origin {origin!r} has a path, but an Origin header is only scheme://host[:port]; use {bare!r}",
+        DEFAULT_PORT: f"allowed origin {origin!r} names the default port :{port}, which browsers leave out; "
+        f"use {f'{scheme}://{host}'!r}",
+        UPPERCASE: f"allowed origin {origin!r} has upper-case letters, but browsers send the scheme and host in "
+        f"lower case and the comparison is exact; use {bare.lower()!r}",
+        NO_HOST: f"allowed origin {origin!r} has no host; write it as 'https://example.com'",
+    }
+    for flaw in flaws:
+        if flaw in messages:
+            add(flaw, messages[flaw])
     return problems
 
 
@@ -497,7 +464,7 @@ def _token_problems(argument: str, name: str, kind: str) -> list[Problem]:
             f"{kind}-invalid-token",
             argument,
             name,
-            f"{argument} has {_short(name)}, which is not a valid HTTP {kind} name (letters, digits and "
+            f"{argument} has {shown(name)}, which is not a valid HTTP {kind} name (letters, digits and "
             f"!#$%&'*+-.^_`|~ only) and can never match{hint}",
         )
     ]
@@ -572,7 +539,7 @@ def _regex_problems(pattern: Any) -> list[Problem]:
                 "regex-overbroad",
                 "allow_origin_regex",
                 pattern,
-                f"allow_origin_regex {pattern!r} matches {_short(broad)}, i.e. origins anyone controls; "
+                f"allow_origin_regex {pattern!r} matches {shown(broad)}, i.e. origins anyone controls; "
                 f"match only your own hosts, e.g. r'https://([a-z0-9-]+\\.)*example\\.com'",
             )
         ]
@@ -599,8 +566,8 @@ def _regex_problems(pattern: Any) -> list[Problem]:
                 matched[lookalike] = (scheme, base, port)
     if not matched:
         return []
-    shown = list(matched)[:3]
-    scheme, base, port = matched[shown[0]]
+    examples = list(matched)[:3]
+    scheme, base, port = matched[examples[0]]
     subdomains = "" if base == "localhost" or base.replace(".", "").isdigit() else r"([a-z0-9-]+\.)*"
     suggestion = f"{scheme}://{subdomains}{re.escape(base)}" + (r"(:[0-9]+)?" if port else "")
     return [
@@ -609,7 +576,7 @@ def _regex_problems(pattern: Any) -> list[Problem]:
             "allow_origin_regex",
             pattern,
             f"allow_origin_regex {pattern!r} also matches look-alike origins outside {base!r} that others can "
-            f"own, e.g. {_short(shown, 200)}; escape every dot (\\.) and require a dot before the domain, "
+            f"own, e.g. {shown(examples, 200)}; escape every dot (\\.) and require a dot before the domain, "
             f"e.g. r'{suggestion}'",
         )
     ]
@@ -759,7 +726,3 @@ def _within(origin: str, base: str) -> bool:
     # Subdomains belong to the owner of `base`, unless `base` is a public suffix.
     return host.endswith("." + base) and not is_public_suffix(base)
 
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

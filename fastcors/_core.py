@@ -36,12 +36,12 @@ from fastcors._config import (
     Config,
     refused_headers,
 )
-from fastcors._debug import denial_explainer, show
-from fastcors._errors import logger
-from fastcors._handle import CORSHandle, prepare
+from fastcors._debug import denial_explainer
+from fastcors._errors import logger, shown
+from fastcors._handle import CORSHandle
 from fastcors._patterns import LABEL_ALPHABET, OriginPattern
 from fastcors._routing import PATH_AS_GIVEN, ROOT_PATH_AT_BOUNDARY, regex_route_path
-from fastcors._settings import CORSSettings, new_settings
+from fastcors._settings import CORSSettings, new_settings, prepare
 
 COMPILED: bool = cython.compiled
 
@@ -362,7 +362,7 @@ def _ask_origin_func(func: object, origin: bytes) -> cython.bint:
     try:
         verdict = func(text)
     except Exception:
-        logger.error("allow_origin_func raised for the origin %s; refused", show(text), exc_info=True)
+        logger.error("allow_origin_func raised for the origin %s; refused", shown(text), exc_info=True)
         return False
     if verdict is True:
         return True
@@ -372,7 +372,7 @@ def _ask_origin_func(func: object, origin: bytes) -> cython.bint:
         logger.error(
             "allow_origin_func returned a %s for the origin %s, not True or False; refused",
             type(verdict).__name__,
-            show(text),
+            shown(text),
         )
     return False
 
