@@ -147,7 +147,7 @@ class Unsupported(Exception):
     """A construct the analysis does not model; the pattern is then not judged."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _category_mask(name: str, ascii_only: bool) -> int:
     escape = _CATEGORY_ESCAPES.get(name)
     if escape is None:
@@ -594,3 +594,217 @@ def _components(graph: dict[Any, dict[Any, str]]) -> list[set[Any]]:
                 if len(component) > 1 or node in graph[node]:
                     found.append(component)
     return found
+
+
+# ---------------------------------------------------------------------------- rewriting
+
+
+def unambiguous_rewrite(pattern: str) -> str | None:
+    """`pattern` written so that it does not backtrack super-linearly, when simple rewrites do it.
+
+    A repeat of a repeat of one character set becomes one repeat (`([a-z0-9]+)*` as
+    `[a-z0-9]*`), and a repeated alternation of single characters one set (`(a|b|a)+` as
+    `[ab]+`), and equal alternatives one (`(a|a)*` as `a*`). Each matches the same texts;
+    groups are dropped (an origin regex is only asked whether it matches). None when the
+    pattern needs no rewrite, needs another one, or cannot be written back.
+    """
+    if find_backtracking(pattern) is None:
+        return None
+    try:
+        parsed = _sre_parse.parse(pattern)
+        if _has_group_reference(list(parsed)):
+            return None
+        flags = parsed.state.flags
+        letters = "".join(letter for flag, letter in _FLAG_LETTERS if flags & flag)
+        rewritten = (f"(?{letters})" if letters else "") + _group_text(_rewritten(list(parsed)))
+        re.compile(rewritten)
+    except (Unsupported, RecursionError, re.error):
+        return None
+    if rewritten == pattern or find_backtracking(rewritten) is not None:
+        return None
+    # A check of the rewrite itself: each one's examples are matched by the other.
+    original, new = re.compile(pattern), re.compile(rewritten)
+    if not all(new.fullmatch(e) for e in example_matches(pattern) if original.fullmatch(e)):
+        return None
+    if not all(original.fullmatch(e) for e in example_matches(rewritten) if new.fullmatch(e)):
+        return None
+    return rewritten
+
+
+_CHARACTER_NODES = ("LITERAL", "NOT_LITERAL", "ANY", "IN")
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+def _has_group_reference(items: list[Any]) -> bool:
+    for op, arg in items:
+        name = str(op)
+        if name in ("GROUPREF", "GROUPREF_EXISTS"):
+            return True
+        if name in ("SUBPATTERN", *_REPEATS) and _has_group_reference(list(arg[-1])):
+            return True
+        if name == "BRANCH" and any(_has_group_reference(list(alt)) for alt in arg[1]):
+            return True
+        if name in ("ASSERT", "ASSERT_NOT") and _has_group_reference(list(arg[1])):
+            return True
+        if name == "ATOMIC_GROUP" and _has_group_reference(list(arg)):
+            return True
+    return False
+
+
+def _rewritten(items: list[Any]) -> list[Any]:
+    out = []
+    for op, arg in items:
+        name = str(op)
+        if name == "SUBPATTERN":
+            group, add_flags, del_flags, body = arg
+            out.append((op, (group, add_flags, del_flags, _rewritten(list(body)))))
+        elif name == "BRANCH":
+            # Equal alternatives (what `re` leaves of `a|a`: `a(?:|)`) are one.
+            alternatives = {pattern_text(alt): alt for alt in (_rewritten(list(alt)) for alt in arg[1])}
+            if len(alternatives) == 1:
+                out += next(iter(alternatives.values()))
+            else:
+                out.append((op, (arg[0], list(alternatives.values()))))
+        elif name in _REPEATS:
+            low, high, body = arg
+            out.append(_flattened_repeat(op, low, high, _rewritten(list(body))))
+        else:
+            out.append((op, arg))
+    return out
+
+
+def _unwrapped(body: list[Any]) -> list[Any]:
+    """The body without the groups (and flag-less group markers) around it."""
+    while len(body) == 1 and str(body[0][0]) == "SUBPATTERN" and not body[0][1][1] and not body[0][1][2]:
+        body = list(body[0][1][3])
+    return body
+
+
+def _flattened_repeat(op: Any, low: int, high: int, body: list[Any]) -> tuple[Any, Any]:
+    inner = _unwrapped(body)
+    if len(inner) == 1 and str(inner[0][0]) in ("MAX_REPEAT", "MIN_REPEAT"):
+        inner_low, inner_high, inner_body = inner[0][1]
+        single = _unwrapped(list(inner_body))
+        unbounded = high == MAXREPEAT or inner_high == MAXREPEAT
+        if len(single) == 1 and str(single[0][0]) in _CHARACTER_NODES and inner_low <= 1 and unbounded:
+            # (x{0,1}..){a,} or (x{1,}){a,b}: any number of x from a * inner_low up.
+            return (op, (low * inner_low, MAXREPEAT, single))
+    if len(inner) == 1 and str(inner[0][0]) == "BRANCH":
+        alternatives = [_unwrapped(list(alt)) for alt in inner[0][1][1]]
+        if all(len(alt) == 1 and _plain_set_items(alt[0]) is not None for alt in alternatives):
+            merged = [item for alt in alternatives for item in _plain_set_items(alt[0]) or []]
+            return (op, (low, high, [("IN", merged)]))
+    return (op, (low, high, body))
+
+
+def _plain_set_items(node: tuple[Any, Any]) -> list[Any] | None:
+    """The class items a single-character node stands for, if it can join a character class."""
+    op, arg = node
+    if str(op) == "LITERAL":
+        return [("LITERAL", arg)]
+    if str(op) == "IN" and not any(str(item_op) == "NEGATE" for item_op, _ in arg):
+        return list(arg)
+    return None
+
+
+# ---------------------------------------------------------------------------- writing back
+
+_FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.ASCII, "a"))
+_AT_TEXT = {
+    "AT_BEGINNING": "^",
+    "AT_BEGINNING_STRING": r"\A",
+    "AT_END": "$",
+    "AT_END_STRING": r"\Z",
+    "AT_BOUNDARY": r"\b",
+    "AT_NON_BOUNDARY": r"\B",
+}
+_SPECIAL = set(".^$*+?{}[]\\|()")
+_CLASS_SPECIAL = set("\\]^-[")
+
+
+def pattern_text(items: Iterable[Any]) -> str:
+    """A pattern for a parse tree (raises Unsupported for lookarounds and group references)."""
+    return _group_text(list(items))
+
+
+def _group_text(items: list[Any]) -> str:
+    if len(items) == 1 and str(items[0][0]) == "BRANCH":
+        return "|".join(_group_text(list(alt)) for alt in items[0][1][1])
+    return "".join(_node_text(str(op), arg) for op, arg in items)
+
+
+def _char_text(code: int, special: set[str]) -> str:
+    ch = chr(code)
+    if ch in special:
+        return "\\" + ch
+    if not ch.isprintable() or ch.isspace():
+        return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    return ch
+
+
+def _flag_text(add_flags: int, del_flags: int) -> str:
+    on = "".join(letter for flag, letter in _FLAG_LETTERS if add_flags & flag)
+    off = "".join(letter for flag, letter in _FLAG_LETTERS if del_flags & flag)
+    return on + (f"-{off}" if off else "")
+
+
+def _node_text(op: str, arg: Any) -> str:
+    if op == "LITERAL":
+        return _char_text(arg, _SPECIAL)
+    if op == "NOT_LITERAL":
+        return f"[^{_char_text(arg, _CLASS_SPECIAL)}]"
+    if op == "ANY":
+        return "."
+    if op == "IN":
+        return _class_text(arg)
+    if op == "BRANCH":
+        return f"(?:{_group_text([(op, arg)])})"
+    if op == "SUBPATTERN":
+        group, add_flags, del_flags, body = arg
+        inner = _group_text(list(body))
+        flags = _flag_text(add_flags, del_flags)
+        if group is None:
+            return f"(?{flags}:{inner})"
+        return f"((?{flags}:{inner}))" if flags else f"({inner})"
+    if op in _REPEATS:
+        low, high, body = arg
+        body = list(body)
+        inner = _group_text(body)
+        if not (len(body) == 1 and str(body[0][0]) in (*_CHARACTER_NODES, "SUBPATTERN")):
+            inner = f"(?:{inner})"
+        if (low, high) == (0, MAXREPEAT):
+            quantifier = "*"
+        elif (low, high) == (1, MAXREPEAT):
+            quantifier = "+"
+        elif (low, high) == (0, 1):
+            quantifier = "?"
+        elif low == high:
+            quantifier = f"{{{low}}}"
+        elif high == MAXREPEAT:
+            quantifier = f"{{{low},}}"
+        else:
+            quantifier = f"{{{low},{high}}}"
+        return inner + quantifier + {"MIN_REPEAT": "?", "POSSESSIVE_REPEAT": "+"}.get(op, "")
+    if op == "AT" and str(arg) in _AT_TEXT:
+        return _AT_TEXT[str(arg)]
+    raise Unsupported(op)
+
+
+def _class_text(items: list[Any]) -> str:
+    escapes = {name: escape for name, escape in _CATEGORY_ESCAPES.items()}
+    if len(items) == 1 and str(items[0][0]) == "CATEGORY":
+        return escapes[str(items[0][1])]
+    parts = []
+    for op, arg in items:
+        name = str(op)
+        if name == "NEGATE":
+            parts.insert(0, "^")
+        elif name == "LITERAL":
+            parts.append(_char_text(arg, _CLASS_SPECIAL))
+        elif name == "RANGE":
+            parts.append(f"{_char_text(arg[0], _CLASS_SPECIAL)}-{_char_text(arg[1], _CLASS_SPECIAL)}")
+        elif name == "CATEGORY" and str(arg) in escapes:
+            parts.append(escapes[str(arg)])
+        else:
+            raise Unsupported(name)
+    return "[" + "".join(parts) + "]"

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from asgi_harness import http_scope, run
 
-from fastcors._checks import Problem, check_config, example_matches, report
+from fastcors._checks import Problem, check_config, report
 from fastcors._config import CORSConfigError, build_config
 from fastcors._debug import denial_explainer
+from fastcors._regex_analysis import example_matches
 from fastcors._settings import CORSSettings
 
 
