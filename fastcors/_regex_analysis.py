@@ -393,7 +393,9 @@ def find_backtracking(pattern: str, flags: int = 0) -> Backtracking | None:
 
 def _failing_suffix(compiled: re.Pattern[str], prefix: str, pump: str) -> str | None:
     """What to append so that the whole text fails to match, forcing every path to be tried."""
-    for suffix in ("!", "", "\x00", " ", "/", "~", "\xff", "\t"):
+    # Readable characters first, then any a header value can hold (no control characters).
+    printable = [chr(code) for code in range(0x20, ALPHABET) if chr(code).isprintable()]
+    for suffix in ("!", "", *printable):
         if not any(compiled.fullmatch(prefix + pump * n + suffix) for n in (1, 2, 3)):
             return suffix
     return None  # every such text matches: the engine stops at its first success
