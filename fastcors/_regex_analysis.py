@@ -396,7 +396,7 @@ def _failing_suffix(compiled: re.Pattern[str], prefix: str, pump: str) -> str | 
     # Readable characters first, then any a header value can hold (no control characters).
     printable = [chr(code) for code in range(0x20, ALPHABET) if chr(code).isprintable()]
     for suffix in ("!", "", *printable):
-        if not any(compiled.fullmatch(prefix + pump * n + suffix) for n in (1, 2, 3)):
+        if not any(compiled.fullmatch(prefix + pump * n + suffix) for n in (1, 2)):
             return suffix
     return None  # every such text matches: the engine stops at its first success
 
@@ -460,25 +460,28 @@ def _exponential(nfa: Automaton) -> tuple[str, str] | None:
 def _polynomial(nfa: Automaton) -> tuple[str, str] | None:
     """(prefix, pump) where the pump loops at p, leads p to q and loops at q (p != q), both loops
     of unbounded repeats: n pumps then give about n**2 ways to fail."""
-    looping = _unbounded_loop_states(nfa)
+    loops = _unbounded_loops(nfa)
     reach = _reachable_sets(nfa)
     budget = [MAX_PAIRS]
-    for p in sorted(looping):
-        for q in sorted(looping):
-            if p != q and q in reach[p]:
-                pump = _triple_path(nfa, (p, p, q), (p, q, q), budget)
-                if pump:
-                    return _path(_state_graph(nfa), 0, p), pump
+    for p in sorted(loops):
+        for q in sorted(loops):
+            if p == q or q not in reach[p]:
+                continue
+            # The pump's three paths: around p's loop, from p to q, around q's loop.
+            between = {s for s in reach[p] if q in reach[s]}
+            pump = _triple_path(nfa, (p, p, q), (p, q, q), (loops[p], between, loops[q]), budget)
+            if pump:
+                return _path(_state_graph(nfa), 0, p), pump
     return None
 
 
-def _unbounded_loop_states(nfa: Automaton) -> set[int]:
-    graph = _state_graph(nfa)
-    states: set[int] = set()
-    for component in _components(graph):
+def _unbounded_loops(nfa: Automaton) -> dict[int, set[int]]:
+    """Each state on a loop of an unbounded repeat -> the states of that loop (its component)."""
+    loops: dict[int, set[int]] = {}
+    for component in _components(_state_graph(nfa)):
         if any(p in component and q in component for p, q in nfa.unbounded_loops):
-            states |= component
-    return states
+            loops.update(dict.fromkeys(component, component))
+    return loops
 
 
 def _state_graph(nfa: Automaton) -> dict[int, dict[int, str]]:
@@ -502,30 +505,40 @@ def _reachable_sets(nfa: Automaton) -> list[set[int]]:
     return out
 
 
-def _triple_path(nfa: Automaton, start: tuple[int, int, int], goal: tuple[int, int, int], budget: list[int]) -> str:
-    """A non-empty text leading the three states of `start` to those of `goal`, or ''."""
-    came: dict[tuple[int, int, int], tuple[tuple[int, int, int], str] | None] = {start: None}
+def _triple_path(
+    nfa: Automaton,
+    start: tuple[int, int, int],
+    goal: tuple[int, int, int],
+    within: tuple[set[int], set[int], set[int]],
+    budget: list[int],
+) -> str:
+    """A non-empty text leading the three states of `start` to those of `goal`, each state
+    staying within its set of `within`, or ''."""
+    came: dict[tuple[int, int, int], tuple[tuple[int, int, int], int] | None] = {start: None}
     todo = deque([start])
+    masks = nfa.masks
     while todo:
         node = todo.popleft()
         a, b, c = node
         for a2 in nfa.follow[a]:
+            if a2 not in within[0]:
+                continue
             for b2 in nfa.follow[b]:
-                ab = nfa.masks[a2] & nfa.masks[b2]
-                if not ab:
+                ab = masks[a2] & masks[b2]
+                if not ab or b2 not in within[1]:
                     continue
                 for c2 in nfa.follow[c]:
-                    common = ab & nfa.masks[c2]
+                    common = ab & masks[c2]
                     target = (a2, b2, c2)
-                    if not common or target in came:
+                    if not common or c2 not in within[2] or target in came:
                         continue
-                    came[target] = (node, _member(common))
+                    came[target] = (node, common)
                     if target == goal:
                         text = []
                         step: tuple[int, int, int] = target
                         while (back := came[step]) is not None:
-                            step, char = back
-                            text.append(char)
+                            step, mask = back
+                            text.append(_member(mask))
                         return "".join(reversed(text))
                     budget[0] -= 1
                     if budget[0] <= 0:

@@ -136,14 +136,14 @@ def test_exponential_regexes_are_found(pattern: str) -> None:
     found = find_backtracking(pattern)
     assert found is not None and found.exponential, pattern
     # The text it gives is one the regex refuses: the engine has to try every way.
-    assert not re.fullmatch(pattern, found.text(10))
+    assert not re.fullmatch(pattern, found.text(2))
 
 
 @pytest.mark.parametrize("pattern", POLYNOMIAL)
 def test_polynomial_regexes_are_found(pattern: str) -> None:
     found = find_backtracking(pattern)
     assert found is not None and not found.exponential, pattern
-    assert not re.fullmatch(pattern, found.text(10))
+    assert not re.fullmatch(pattern, found.text(2))
 
 
 @pytest.mark.parametrize("pattern", LINEAR_HERE + ORDINARY)
@@ -178,9 +178,13 @@ def test_bounds_decide_whether_a_repeat_counts_as_a_loop() -> None:
 
 
 def test_case_insensitive_and_scoped_flags() -> None:
-    assert find_backtracking(r"(?i)(a|A)+b") is not None  # one set of two letters under (?i), twice
+    # `re` makes (a|A) one set: nothing to choose between, with or without (?i).
     assert find_backtracking(r"(a|A)+b") is None
-    assert find_backtracking(r"((?i:a)|A)+b") is not None
+    assert find_backtracking(r"(?i)(a|A)+b") is None
+    # A scoped (?i:a) stays an alternative, and also matches 'A': two ways to take an 'A'.
+    found = find_backtracking(r"((?i:a)|A)+b")
+    assert found is not None and "A" in found.pump
+    assert find_backtracking(r"(?i)https://([A-Z]+)*\.example\.com") is not None
 
 
 def test_unsupported_or_invalid_patterns_are_not_judged() -> None:
@@ -279,7 +283,7 @@ def test_flagged_polynomial_regexes_take_more_than_linear_time(pattern: str) -> 
     found = find_backtracking(pattern)
     assert found is not None
     compiled = re.compile(pattern)
-    short, long = _best_time(compiled, found.text(400)), _best_time(compiled, found.text(1600))
+    short, long = _best_time(compiled, found.text(150)), _best_time(compiled, found.text(600))
     # Four times the length: quadratic is 16 times the time, linear 4.
     assert long > 8 * short, f"{pattern!r}: x{long / short:.1f} time for x4 length"
 
@@ -289,11 +293,13 @@ def test_unflagged_regexes_take_linear_time(pattern: str) -> None:
     compiled = re.compile(pattern)
     examples = [e for e in example_matches(pattern) if compiled.fullmatch(e)] or ["https://a.example.com"]
     head = examples[0][: len(examples[0]) // 2]
-    worst = 0.0
     # Long runs of the characters origin regexes repeat, each ending where no match can.
-    for filler in ("a", ".", "-", "a.", "a-", ",", " ", "0"):
+    for filler in ("a", ".", "-", "a.", "a-", "ab", ",", " ", "0"):
         short = head + filler * (200 // len(filler)) + "!"
         long = head + filler * (3200 // len(filler)) + "!"
-        worst = max(worst, _best_time(compiled, long, runs=5) / _best_time(compiled, short, runs=5))
-    # Sixteen times the length: linear matching takes about sixteen times the time.
-    assert worst < 40, f"{pattern!r}: x{worst:.0f} time for x16 length"
+        long_time = _best_time(compiled, long, runs=5)
+        if long_time < 20e-6:
+            continue  # refused at once whatever the length: nothing to compare
+        ratio = long_time / _best_time(compiled, short, runs=5)
+        # Sixteen times the length: linear matching takes about sixteen times the time.
+        assert ratio < 40, f"{pattern!r} on {filler!r} runs: x{ratio:.0f} time for x16 length"
