@@ -485,9 +485,7 @@ def _unbounded_loops(nfa: Automaton) -> dict[int, set[int]]:
 
 
 def _state_graph(nfa: Automaton) -> dict[int, dict[int, str]]:
-    return {
-        p: {q: _member(nfa.masks[q]) for q in follow if nfa.masks[q]} for p, follow in enumerate(nfa.follow)
-    }
+    return {p: {q: _member(nfa.masks[q]) for q in follow if nfa.masks[q]} for p, follow in enumerate(nfa.follow)}
 
 
 def _reachable_sets(nfa: Automaton) -> list[set[int]]:

@@ -9,6 +9,7 @@ the files so that a new example is covered as soon as it is written.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import time
 from pathlib import Path
@@ -66,7 +67,7 @@ POLYNOMIAL = [
     r"\w*\w*x",
     r"https://.*\..*\.example\.com",
     # The ms package before 0.7.0 (Node Security advisory 46, "Regular Expression Denial of Service"):
-    r"^((?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|years?|yrs?|y)?$",
+    r"^((?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|years?|yrs?|y)?$",  # noqa: E501
     # Cloudflare's WAF rule of the 2 July 2019 outage (blog.cloudflare.com, "Details of the Cloudflare outage"):
     r"(?:(?:\"|'|\]|\}|\\|\d|(?:nan|infinity|true|false|null|undefined|symbol|math)|\`|\-|\+)+[)]*;?((?:\s|-|~|!|{}|\|\||\+)*.*(?:.*=.*)))",
 ]
@@ -100,24 +101,34 @@ ORDINARY = [
 ]
 
 
+@functools.cache
 def collected_regexes() -> list[str]:
     """Every literal allow_origin_regex in the README, the bench and the tests (and *REGEX names)."""
     found: set[str] = set()
-    texts = [ROOT / "README.md", *(ROOT / "bench").rglob("*.md")]
     literal = re.compile(r"""allow_origin_regex["']?\s*[=:]\s*(r?(["'])(?:\\.|(?!\2).)*\2)""")
-    for path in texts:
+    for path in [ROOT / "README.md", *(ROOT / "bench").rglob("*.md")]:
         found |= {ast.literal_eval(m.group(1)) for m in literal.finditer(path.read_text())}
     for path in [*(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
-            values: list[ast.expr] = []
-            if isinstance(node, ast.keyword) and node.arg == "allow_origin_regex":
-                values = [node.value]
-            elif isinstance(node, ast.Dict):
-                values = [v for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant) and k.value == "allow_origin_regex"]
-            elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id.endswith(("REGEX", "REGEXES")) for t in node.targets):
-                values = list(node.value.elts) if isinstance(node.value, ast.List) else [node.value]
-            found |= {v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)}
+            found |= {v.value for v in _regex_values(node) if isinstance(v, ast.Constant) and isinstance(v.value, str)}
     return sorted(p for p in found if _compiles(p))
+
+
+def _regex_values(node: ast.AST) -> list[ast.expr]:
+    """What `node` gives allow_origin_regex: a keyword argument, a dict entry, a *REGEX(ES) name."""
+    if isinstance(node, ast.keyword) and node.arg == "allow_origin_regex":
+        return [node.value]
+    if isinstance(node, ast.Dict):
+        return [
+            v
+            for k, v in zip(node.keys, node.values, strict=True)
+            if isinstance(k, ast.Constant) and k.value == "allow_origin_regex"
+        ]
+    names = [t.id for t in node.targets if isinstance(t, ast.Name)] if isinstance(node, ast.Assign) else []
+    if any(name.endswith(("REGEX", "REGEXES")) for name in names):
+        assert isinstance(node, ast.Assign)
+        return list(node.value.elts) if isinstance(node.value, ast.List) else [node.value]
+    return []
 
 
 def _compiles(pattern: str) -> bool:
@@ -199,10 +210,16 @@ def test_unsupported_or_invalid_patterns_are_not_judged() -> None:
 @pytest.mark.parametrize(
     ("pattern", "samples"),
     [
-        (r"https://([a-z0-9]+)*\.example\.com", ["https://app.example.com", "https://.example.com", "https://a-b.example.com"]),
+        (
+            r"https://([a-z0-9]+)*\.example\.com",
+            ["https://app.example.com", "https://.example.com", "https://a-b.example.com"],
+        ),
         (r"^(a+)+$", ["", "a", "aaa", "ab"]),
         (r"(a|a)*b", ["b", "ab", "aab", "ac"]),
-        (r"(?i)https://([A-Z]+)*\.example\.com", ["https://App.example.com", "HTTPS://X.EXAMPLE.COM", "https://1.example.com"]),
+        (
+            r"(?i)https://([A-Z]+)*\.example\.com",
+            ["https://App.example.com", "HTTPS://X.EXAMPLE.COM", "https://1.example.com"],
+        ),
     ],
 )
 def test_rewrites_match_the_same_texts_without_backtracking(pattern: str, samples: list[str]) -> None:
