@@ -106,7 +106,8 @@ def collected_regexes() -> list[str]:
     """Every literal allow_origin_regex in the README, the bench and the tests (and *REGEX names)."""
     found: set[str] = set()
     literal = re.compile(r"""allow_origin_regex["']?\s*[=:]\s*(r?(["'])(?:\\.|(?!\2).)*\2)""")
-    for path in [ROOT / "README.md", *(ROOT / "bench").rglob("*.md")]:
+    # (A wheel's test run has the tests only: no README, no bench.)
+    for path in [p for p in [ROOT / "README.md"] if p.exists()] + sorted((ROOT / "bench").rglob("*.md")):
         found |= {ast.literal_eval(m.group(1)) for m in literal.finditer(path.read_text())}
     for path in [*(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
@@ -163,6 +164,8 @@ def test_linear_regexes_are_not_flagged(pattern: str) -> None:
 
 
 def test_collected_regexes_include_the_docs_and_bench() -> None:
+    if not (ROOT / "README.md").exists():
+        pytest.skip("a wheel's test run: the tests without the README and the bench")
     collected = collected_regexes()
     # The README's and the bench's regex (the pattern comparison), and the test suites' own.
     assert r"https://([a-z0-9_-]+\.)+example\.org" in collected
