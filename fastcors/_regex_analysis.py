@@ -139,6 +139,8 @@ _CATEGORY_ESCAPES = {
     "CATEGORY_SPACE": r"\s",
     "CATEGORY_NOT_SPACE": r"\S",
 }
+# What a header value can hold besides (no control characters), for a text's last character.
+_HEADER_CHARACTERS = [chr(code) for code in range(0x20, ALPHABET) if chr(code).isprintable()]
 # Preferred characters when a witness string needs one of a set: readable ones first.
 _READABLE = [ord(c) for c in "abcdefghijklmnopqrstuvwxyz0123456789-._:/"] + list(range(ALPHABET))
 
@@ -393,9 +395,7 @@ def find_backtracking(pattern: str, flags: int = 0) -> Backtracking | None:
 
 def _failing_suffix(compiled: re.Pattern[str], prefix: str, pump: str) -> str | None:
     """What to append so that the whole text fails to match, forcing every path to be tried."""
-    # Readable characters first, then any a header value can hold (no control characters).
-    printable = [chr(code) for code in range(0x20, ALPHABET) if chr(code).isprintable()]
-    for suffix in ("!", "", *printable):
+    for suffix in ("!", "", *_HEADER_CHARACTERS):
         if not any(compiled.fullmatch(prefix + pump * n + suffix) for n in (1, 2)):
             return suffix
     return None  # every such text matches: the engine stops at its first success

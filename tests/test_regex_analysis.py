@@ -95,6 +95,8 @@ ORDINARY = [
     r"https://.*\.example\.com",
     r"(?i)https://[A-Z0-9.-]+\.example\.com",
     r"https://([a-z]+[.-])*example\.com",
+    r"https://([a-z0-9]+\.)*[a-z0-9]+\.example\.com",
+    r"https://(.*\.)?example\.com",
     # Starlette's own tests (encode/starlette, tests/middleware/test_cors.py):
     r"https://.*",
     r"https://.*\.example.org",
@@ -308,7 +310,7 @@ def test_flagged_polynomial_regexes_take_more_than_linear_time(pattern: str) -> 
     assert long > 8 * short, f"{pattern!r}: x{long / short:.1f} time for x4 length"
 
 
-@pytest.mark.parametrize("pattern", LINEAR_HERE + ORDINARY[:8])
+@pytest.mark.parametrize("pattern", LINEAR_HERE + ORDINARY)
 def test_unflagged_regexes_take_linear_time(pattern: str) -> None:
     compiled = re.compile(pattern)
     examples = [e for e in example_matches(pattern) if compiled.fullmatch(e)] or ["https://a.example.com"]
