@@ -176,32 +176,32 @@ def char_mask(op: str, arg: Any, flags: int) -> int:
     """The latin-1 characters one character-consuming node (LITERAL, NOT_LITERAL, ANY, IN) matches."""
     if op == "ANY":
         return ALL if flags & re.DOTALL else ALL & ~_bit(ord("\n"))
-    if op == "LITERAL":
-        mask = _bit(arg)
-    elif op == "NOT_LITERAL":
-        mask = ALL & ~(_fold_case(_bit(arg)) if flags & re.IGNORECASE else _bit(arg))
-        return mask
+    if op in ("LITERAL", "NOT_LITERAL"):
+        mask, negated = _bit(arg), op == "NOT_LITERAL"
     elif op == "IN":
-        mask, negated = 0, False
-        for item_op, item in arg:
-            name = str(item_op)
-            if name == "NEGATE":
-                negated = True
-            elif name == "LITERAL":
-                mask |= _bit(item)
-            elif name == "RANGE":
-                low, high = item
-                mask |= sum(1 << c for c in range(low, min(high, ALPHABET - 1) + 1))
-            elif name == "CATEGORY":
-                mask |= _category_mask(str(item), bool(flags & re.ASCII))
-            else:
-                raise Unsupported(name)
-        if flags & re.IGNORECASE:
-            mask = _fold_case(mask)
-        return ALL & ~mask if negated else mask
+        mask, negated = _class_mask(arg, flags), any(str(item_op) == "NEGATE" for item_op, _ in arg)
     else:
         raise Unsupported(op)
-    return _fold_case(mask) if flags & re.IGNORECASE else mask
+    if flags & re.IGNORECASE:
+        mask = _fold_case(mask)
+    return ALL & ~mask if negated else mask
+
+
+def _class_mask(items: list[Any], flags: int) -> int:
+    """The characters a class lists (before any negation)."""
+    mask = 0
+    for item_op, item in items:
+        name = str(item_op)
+        if name == "LITERAL":
+            mask |= _bit(item)
+        elif name == "RANGE":
+            low, high = item
+            mask |= sum(1 << c for c in range(low, min(high, ALPHABET - 1) + 1))
+        elif name == "CATEGORY":
+            mask |= _category_mask(str(item), bool(flags & re.ASCII))
+        elif name != "NEGATE":
+            raise Unsupported(name)
+    return mask
 
 
 def _member(mask: int) -> str:
@@ -804,8 +804,8 @@ def _node_text(op: str, arg: Any) -> str:
 
 
 def _class_text(items: list[Any]) -> str:
-    escapes = {name: escape for name, escape in _CATEGORY_ESCAPES.items()}
-    if len(items) == 1 and str(items[0][0]) == "CATEGORY":
+    escapes = _CATEGORY_ESCAPES
+    if len(items) == 1 and str(items[0][0]) == "CATEGORY" and str(items[0][1]) in escapes:
         return escapes[str(items[0][1])]
     parts = []
     for op, arg in items:
