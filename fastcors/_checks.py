@@ -124,8 +124,9 @@ def check_settings(settings: CORSSettings) -> list[Problem]:
             )
         )
     if settings.allow_origin_regex is not None:
-        problems += _guarded(_regex_problems, settings.allow_origin_regex)
-        problems += _guarded(_backtracking_problems, settings.allow_origin_regex)
+        backtracking = _guarded(_backtracking_problems, settings.allow_origin_regex)
+        problems += _guarded(_regex_problems, settings.allow_origin_regex, bool(backtracking))
+        problems += backtracking
     problems += _guarded(_max_age_problems, settings.max_age)
     problems += _guarded(_patterns_problems, settings.allow_origin_patterns, credentials)
     if any(isinstance(origin, str) and origin == "*" for origin in items["allow_origins"]):
@@ -546,7 +547,7 @@ def _max_age_problems(max_age: Any) -> list[Problem]:
 # ---------------------------------------------------------------------------- origin regex
 
 
-def _regex_problems(pattern: Any) -> list[Problem]:
+def _regex_problems(pattern: Any, backtracks: bool = False) -> list[Problem]:
     if not isinstance(pattern, str):
         return [
             Problem(
@@ -562,6 +563,13 @@ def _regex_problems(pattern: Any) -> list[Problem]:
         return [
             Problem("regex-invalid", "allow_origin_regex", pattern, f"allow_origin_regex {pattern!r} is invalid: {exc}")
         ]
+    if backtracks:
+        # Trying origins on it could take as long as an attack: they are tried on the same
+        # regex rewritten, or not at all.
+        rewrite = unambiguous_rewrite(pattern)
+        if rewrite is None:
+            return []
+        compiled = re.compile(rewrite)
     broad = [origin for origin in ("https://evil.com", "http://evil.com", "null") if compiled.fullmatch(origin)]
     if broad:
         return [
@@ -633,11 +641,11 @@ def _backtracking_problems(pattern: Any) -> list[Problem]:
             f"them: the matching time grows with the square of the length, or faster"
         )
     fixes = []
-    suggestion = _pattern_suggestion(pattern)
+    rewrite = unambiguous_rewrite(pattern)
+    suggestion = _pattern_suggestion(rewrite or pattern)
     if suggestion:
         origin_pattern, domain = suggestion
         fixes.append(f"if it means the subdomains of {domain!r}, use allow_origin_patterns=[{origin_pattern!r}]")
-    rewrite = unambiguous_rewrite(pattern)
     if rewrite is not None:
         fixes.append(f"write it as {_raw(rewrite)}, which matches the same origins one way only")
     else:

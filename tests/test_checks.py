@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import logging
 import re
+import time
 from types import ModuleType
 from typing import Any
 
@@ -275,6 +276,25 @@ def test_regex_backtracking_without_a_simple_rewrite_says_how_to_write_one() -> 
 def test_regex_backtracking_polynomial() -> None:
     problem = only("regex-backtracking", allow_origin_regex=SQUARE)
     assert "faster than linearly" in problem.message and "square" in problem.message
+
+
+# Regexes on which the look-alike origins alone (about 25 characters each) would take seconds.
+SLOW_TO_TRY = [
+    r"https://([a-z0-9-]*[a-z0-9-]*)+\.example\.com",
+    r"https://(\w*\w*)+\.example\.com",
+    r"https://(.*)*\.example\.com",
+    r"https://([a-z0-9.]+)*example\.com",
+]
+
+
+@pytest.mark.parametrize("pattern", SLOW_TO_TRY)
+def test_checking_a_backtracking_regex_does_not_backtrack(pattern: str) -> None:
+    start = time.perf_counter()
+    found = codes(allow_origin_regex=pattern)
+    elapsed = time.perf_counter() - start
+    assert "regex-backtracking" in found
+    # Origins are tried on the regex rewritten (same origins), or not at all.
+    assert elapsed < 0.5, f"checking {pattern!r} took {elapsed:.2f} s"
 
 
 def test_regex_backtracking_only_for_strings_that_compile() -> None:
