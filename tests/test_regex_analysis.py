@@ -105,13 +105,14 @@ ORDINARY = [
 
 @functools.cache
 def collected_regexes() -> list[str]:
-    """Every literal allow_origin_regex in the README, the bench and the tests (and *REGEX names)."""
+    """Every literal allow_origin_regex in the README, the bench, the tests and the fuzz cases (and
+    the values of *REGEX names)."""
     found: set[str] = set()
     literal = re.compile(r"""allow_origin_regex["']?\s*[=:]\s*(r?(["'])(?:\\.|(?!\2).)*\2)""")
     # (A wheel's test run has the tests only: no README, no bench.)
     for path in [p for p in [ROOT / "README.md"] if p.exists()] + sorted((ROOT / "bench").rglob("*.md")):
         found |= {ast.literal_eval(m.group(1)) for m in literal.finditer(path.read_text())}
-    for path in [*(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py")]:
+    for path in [*(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py"), *(ROOT / "fuzz").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             found |= {v.value for v in _regex_values(node) if isinstance(v, ast.Constant) and isinstance(v.value, str)}
     return sorted(p for p in found if _compiles(p))
