@@ -30,14 +30,10 @@ from fastcors._origins import (
     split_port,
 )
 from fastcors._patterns import is_public_suffix, parse_pattern, pattern_items, public_suffix
+from fastcors._regex_analysis import example_matches, find_backtracking, unambiguous_rewrite
 
 if TYPE_CHECKING:
     from fastcors._settings import CORSSettings
-
-try:  # the regex parser: private, but the only way to see a pattern's literal structure
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
-except ImportError:  # Python 3.10
-    import sre_parse as _sre_parse
 
 # Browsers cap how long a preflight answer is cached (seconds).
 CHROMIUM_MAX_AGE = 7200
@@ -111,7 +107,9 @@ def check_settings(settings: CORSSettings) -> list[Problem]:
             )
         )
     if settings.allow_origin_regex is not None:
-        problems += _guarded(_regex_problems, settings.allow_origin_regex)
+        backtracking = _guarded(_backtracking_problems, settings.allow_origin_regex)
+        problems += _guarded(_regex_problems, settings.allow_origin_regex, bool(backtracking))
+        problems += backtracking
     problems += _guarded(_max_age_problems, settings.max_age)
     problems += _guarded(_patterns_problems, settings.allow_origin_patterns, credentials)
     if any(isinstance(origin, str) and origin == "*" for origin in items["allow_origins"]):
@@ -516,7 +514,7 @@ def _max_age_problems(max_age: Any) -> list[Problem]:
 # ---------------------------------------------------------------------------- origin regex
 
 
-def _regex_problems(pattern: Any) -> list[Problem]:
+def _regex_problems(pattern: Any, backtracks: bool = False) -> list[Problem]:
     if not isinstance(pattern, str):
         return [
             Problem(
@@ -532,6 +530,13 @@ def _regex_problems(pattern: Any) -> list[Problem]:
         return [
             Problem("regex-invalid", "allow_origin_regex", pattern, f"allow_origin_regex {pattern!r} is invalid: {exc}")
         ]
+    if backtracks:
+        # Trying origins on it could take as long as an attack: they are tried on the same
+        # regex rewritten, or not at all.
+        rewrite = unambiguous_rewrite(pattern)
+        if rewrite is None:
+            return []
+        compiled = re.compile(rewrite)
     broad = [origin for origin in ("https://evil.com", "http://evil.com", "null") if compiled.fullmatch(origin)]
     if broad:
         return [
@@ -582,6 +587,70 @@ def _regex_problems(pattern: Any) -> list[Problem]:
     ]
 
 
+def _backtracking_problems(pattern: Any) -> list[Problem]:
+    """A regex whose matching time, on an Origin an attacker picks, grows faster than its length."""
+    if not isinstance(pattern, str):
+        return []  # regex-type says so
+    found = find_backtracking(pattern)
+    if found is None:
+        return []
+    sample = f"{found.prefix!r} + {found.pump!r} * 30" + (f" + {found.suffix!r}" if found.suffix else "")
+    if found.exponential:
+        why = (
+            f"a repeated part of it can match the same text in more than one way, so on an Origin that "
+            f"does not match, such as {sample}, the engine tries every way: each further {found.pump!r} "
+            f"multiplies the matching time"
+        )
+    else:
+        why = (
+            f"two repeats in it can both consume {found.pump!r}, so on an Origin that does not match, "
+            f"such as {sample.replace('* 30', '* 5000')}, the engine tries every way of sharing it between "
+            f"them: the matching time grows with the square of the length, or faster"
+        )
+    fixes = []
+    rewrite = unambiguous_rewrite(pattern)
+    suggestion = _pattern_suggestion(rewrite or pattern)
+    if suggestion:
+        origin_pattern, domain = suggestion
+        fixes.append(f"if it means the subdomains of {domain!r}, use allow_origin_patterns=[{origin_pattern!r}]")
+    if rewrite is not None:
+        fixes.append(f"write it as {_raw(rewrite)}, which matches the same origins one way only")
+    else:
+        fixes.append(
+            "rewrite it so that each text matches one way only (end each repeated part with a character "
+            "the part cannot otherwise match, as in r'https://([a-z0-9-]+\\.)*example\\.com')"
+        )
+    return [
+        Problem(
+            "regex-backtracking",
+            "allow_origin_regex",
+            pattern,
+            f"allow_origin_regex {pattern!r} can take time growing "
+            f"{'exponentially' if found.exponential else 'faster than linearly'} with the Origin's length: "
+            f"{why}; {', or '.join(fixes)}",
+        )
+    ]
+
+
+def _pattern_suggestion(pattern: str) -> tuple[str, str] | None:
+    """An origin pattern for the subdomains of the domain the regex names: (pattern, domain)."""
+    for scheme, host, port in _origin_examples(re.compile(pattern)):
+        base = _registrable(host)
+        candidate = f"{scheme}://*.{base}" + (":*" if port else "")
+        try:
+            parse_pattern(candidate, False)
+        except CORSConfigError:
+            continue
+        if not is_public_suffix(base) and "." in base:
+            return candidate, base
+    return None
+
+
+def _raw(pattern: str) -> str:
+    """The pattern as a raw string literal, as people write regexes (repr when it cannot be one)."""
+    return f"r'{pattern}'" if "'" not in pattern and not pattern.endswith("\\") else repr(pattern)
+
+
 def _origin_examples(compiled: re.Pattern[str]) -> list[tuple[str, str, str]]:
     """(scheme, host, ':port' or '') of strings the regex matches, or that its literals spell."""
     candidates = {e for e in example_matches(compiled.pattern) if compiled.fullmatch(e)}
@@ -628,95 +697,6 @@ def _lookalikes(scheme: str, host: str, port: str, base: str) -> list[str]:
     if "." in suffix:  # a shared suffix (github.io, co.uk): anyone can get a name there
         hosts.append(f"evil-tenant.{suffix}")
     return [f"{scheme}://{h}{port}" for h in hosts]
-
-
-def example_matches(pattern: str, limit: int = 32) -> list[str]:
-    """Strings the pattern is meant to match, built from its parse tree (best effort, may be empty).
-
-    Alternatives are all tried; a repeat is taken at its minimum and at least once; `.` stands
-    for itself (an unescaped dot in a host is usually meant literally).
-    """
-    try:
-        return sorted(_expand(list(_sre_parse.parse(pattern)), limit))[:limit]
-    except Exception:  # an exotic construct, or nesting too deep: the literal fallback remains
-        return []
-
-
-def _expand(items: list[Any], limit: int) -> set[str]:
-    results = {""}
-    for op, arg in items:
-        results = {head + tail for head in results for tail in _expand_one(str(op), arg, limit)}
-        if len(results) > limit:
-            results = set(sorted(results)[:limit])
-    return results
-
-
-def _expand_one(op: str, arg: Any, limit: int) -> set[str]:
-    if op == "LITERAL":
-        return {chr(arg)}
-    if op == "NOT_LITERAL":
-        return {"b" if chr(arg) == "a" else "a"}
-    if op == "ANY":
-        return {"."}
-    if op == "IN":
-        return {_class_member(arg)}
-    if op == "BRANCH":
-        return set().union(*(_expand(list(alt), limit) for alt in arg[1]))
-    if op == "SUBPATTERN":
-        return _expand(list(arg[-1]), limit)
-    if op == "ATOMIC_GROUP":
-        return _expand(list(arg), limit)
-    if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-        low, high, body = arg
-        once = _expand(list(body), limit)
-        out = set()
-        for count in {low, max(low, 1) if high >= 1 else low}:
-            parts = {""}
-            for _ in range(min(count, 8)):
-                parts = {head + tail for head in parts for tail in once}
-            out |= parts
-        return out
-    if op == "GROUPREF_EXISTS":
-        _, yes, no = arg
-        return _expand(list(yes), limit) | _expand(list(no) if no else [], limit)
-    if op in ("AT", "ASSERT", "ASSERT_NOT", "GROUPREF"):
-        return {""}
-    raise ValueError(f"unhandled regex construct {op}")
-
-
-def _class_member(items: list[Any]) -> str:
-    """A character in the class [items], preferring its first listed one."""
-    negated = any(str(op) == "NEGATE" for op, _ in items)
-    if not negated:
-        for op, arg in items:
-            if str(op) == "LITERAL":
-                return chr(arg)
-            if str(op) == "RANGE":
-                return chr(arg[0])
-    for ch in "a0-.x_":
-        if _in_class(ch, items) != negated:
-            return ch
-    return "a"
-
-
-def _in_class(ch: str, items: list[Any]) -> bool:
-    tests = {
-        "CATEGORY_DIGIT": str.isdigit,
-        "CATEGORY_NOT_DIGIT": lambda c: not c.isdigit(),
-        "CATEGORY_WORD": lambda c: c.isalnum() or c == "_",
-        "CATEGORY_NOT_WORD": lambda c: not (c.isalnum() or c == "_"),
-        "CATEGORY_SPACE": str.isspace,
-        "CATEGORY_NOT_SPACE": lambda c: not c.isspace(),
-    }
-    for op, arg in items:
-        name = str(op)
-        if name == "LITERAL" and ch == chr(arg):
-            return True
-        if name == "RANGE" and arg[0] <= ord(ch) <= arg[1]:
-            return True
-        if name == "CATEGORY" and tests.get(str(arg), lambda c: False)(ch):
-            return True
-    return False
 
 
 def _within(origin: str, base: str) -> bool:
