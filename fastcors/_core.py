@@ -387,7 +387,7 @@ class Policy:
     __slots__ = (
         "__dict__", "allow_all_headers", "allow_all_origins", "allow_private_network", "allowed_headers",
         "check_private_network", "config", "explain_denial", "generation", "has_paths", "last_headers_verdict",
-        "last_regex_origin", "last_regex_verdict", "last_requested_headers", "methods", "methods_fallback",
+        "last_pattern_origin", "last_regex_origin", "last_regex_verdict", "last_requested_headers", "methods", "methods_fallback",
         "named_suffix", "named_suffix_at", "origin_answers", "origin_extended", "origin_func", "origin_patterns",
         "origin_regex", "origins", "origins_fallback", "path_policies", "path_prefixes", "preflight_answers",
         "preflight_explicit_origin", "preflight_headers", "reflect_any_origin", "reflect_origin_on_cookie",
@@ -432,6 +432,7 @@ class Policy:
     small_methods: tuple  # or None
     regex_fullmatch: object  # origin_regex.fullmatch, looked up once
     last_regex_origin: bytes  # see unlisted_origin_allowed (compiled, with the GIL)
+    last_pattern_origin: bytes  # the last origin a pattern allowed (see extended_origin_allowed)
     last_regex_verdict: cython.bint
     last_requested_headers: bytes  # the same for headers_allowed
     last_headers_verdict: cython.bint
@@ -591,9 +592,17 @@ class Policy:
     @cython.cfunc
     def extended_origin_allowed(self, origin: bytes) -> cython.bint:
         """fastcors' own rules, asked only once Starlette's have refused the origin."""
+        if _COMPILED and _WITH_GIL:
+            # The origin a pattern allowed last, compared without matching, as the regex's last
+            # origin is (and, as there, not on a free-threaded build): one origin held, no memo.
+            last: bytes = self.last_pattern_origin
+            if last is not None and len(last) == len(origin) and last == origin:
+                return True
         pattern: Pattern
         for pattern in self.origin_patterns:
             if pattern.matches(origin):
+                if _COMPILED and _WITH_GIL:
+                    self.last_pattern_origin = origin
                 return True
         return self.origin_func is not None and _ask_origin_func(self.origin_func, origin)
 
