@@ -1,8 +1,9 @@
 """Configuration checks: find CORSMiddleware arguments that do not do what their author meant.
 
 Pure Python, run once at construction; nothing here changes a response byte. Each problem
-names the offending value and says how to fix it. Checking never raises: a value too odd to
-analyse is skipped (building the configuration reports what is really broken).
+names the offending value and says how to fix it. The checks of a configuration that was
+built never swallow an error (one would be a bug in a check); `check_config` on arguments the
+constructor refuses skips what it cannot analyse (the constructor reports what is broken).
 """
 
 from __future__ import annotations
@@ -75,8 +76,15 @@ class Problem:
     advice: bool = False
 
 
-def check_settings(settings: CORSSettings) -> list[Problem]:
-    """Every problem found in `settings` (allow_private_network is a plain switch: nothing to get wrong)."""
+def check_settings(settings: CORSSettings, built: bool = True) -> list[Problem]:
+    """Every problem found in `settings` (allow_private_network is a plain switch: nothing to get wrong).
+
+    `built`: whether building the configuration accepted these settings, as it has wherever a
+    middleware is made. Then a check that raises is a bug in it, and the exception propagates
+    (a check skipped in silence would say nothing where it should warn). Otherwise a value
+    too odd to analyse, which the constructor refuses, is left out of the checks it breaks.
+    """
+    _guarded = _skip_if_refused if not built else _run
     problems: list[Problem] = []
     items: dict[str, list[Any]] = {}
     for argument in ("allow_origins", "allow_methods", "allow_headers", "expose_headers"):
@@ -119,11 +127,11 @@ def check_settings(settings: CORSSettings) -> list[Problem]:
     starlette = _guarded(lambda: [generation(settings.starlette_version)])
     if starlette and starlette[0] is not NEWEST:
         problems += _generation_advice(starlette[0], settings.starlette_version, items)
-    problems += _guarded(_paths_problems, settings)
+    problems += _guarded(_paths_problems, settings, built)
     return problems
 
 
-def _paths_problems(settings: CORSSettings) -> list[Problem]:
+def _paths_problems(settings: CORSSettings, built: bool) -> list[Problem]:
     """Path policies that can never apply, and each path's own problems, the path named."""
     if not isinstance(settings.paths, Mapping):
         return []  # building the configuration reports it
@@ -158,7 +166,7 @@ def _paths_problems(settings: CORSSettings) -> list[Problem]:
                 dataclasses.replace(
                     problem, argument=f"{where}.{problem.argument}", message=f"{where}: {problem.message}"
                 )
-                for problem in check_settings(inherited)
+                for problem in check_settings(inherited, built)
                 if not problem.advice
             ]
     return problems
@@ -257,8 +265,12 @@ def _wildcard_shadow_problems(patterns: Any, func: Any, websocket_guard: Any) ->
     return problems
 
 
-def _guarded(check: Any, *args: Any) -> list[Any]:
-    """What `check` finds; nothing if the value is too odd to analyse (construction reports it)."""
+def _run(check: Any, *args: Any) -> list[Any]:
+    return check(*args)
+
+
+def _skip_if_refused(check: Any, *args: Any) -> list[Any]:
+    """What `check` finds; nothing if the value is too odd to analyse (the constructor refuses it)."""
     try:
         return check(*args)
     except Exception:

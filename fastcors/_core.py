@@ -387,7 +387,8 @@ class Policy:
     __slots__ = (
         "__dict__", "allow_all_headers", "allow_all_origins", "allow_private_network", "allowed_headers",
         "check_private_network", "config", "explain_denial", "generation", "has_paths", "last_headers_verdict",
-        "last_pattern_origin", "last_regex_origin", "last_regex_verdict", "last_requested_headers", "methods", "methods_fallback",
+        "last_pattern_origin", "last_regex_origin", "last_regex_verdict", "last_requested_headers", "methods",
+        "methods_fallback",
         "named_suffix", "named_suffix_at", "origin_answers", "origin_extended", "origin_func", "origin_patterns",
         "origin_regex", "origins", "origins_fallback", "path_policies", "path_prefixes", "preflight_answers",
         "preflight_explicit_origin", "preflight_headers", "reflect_any_origin", "reflect_origin_on_cookie",

@@ -116,7 +116,12 @@ def check_config(
 ) -> list[Problem]:
     """Every problem found in CORSMiddleware's arguments (same names, same defaults).
 
-    Any value is taken, odd ones included: a value too odd to analyse is skipped, since
-    building the configuration reports what is really broken.
+    Any value is taken, odd ones included: where the constructor would refuse the arguments, a
+    value too odd to analyse is skipped (building the configuration reports what is broken).
     """
-    return check_settings(CORSSettings.from_arguments(locals()))
+    settings = CORSSettings.from_arguments(locals())
+    try:
+        build_config(settings)
+    except Exception:
+        return check_settings(settings, built=False)
+    return check_settings(settings)

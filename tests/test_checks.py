@@ -620,3 +620,23 @@ def test_explains_near_misses_from_the_shared_origin_rules(
         assert "; the allowed" not in line and "differs from the allowed" not in line
     else:
         assert hint in line
+
+
+def test_a_check_that_raises_on_a_built_configuration_propagates(
+    impl: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bug in a check must fail loudly, not leave the configuration unchecked in silence.
+    def broken(method: str) -> list[Problem]:
+        raise RuntimeError("a bug in a check")
+
+    monkeypatch.setattr("fastcors._checks._method_problems", broken)
+    with pytest.raises(RuntimeError, match="a bug in a check"):
+        impl.CORSMiddleware(None, allow_methods=["GET"])
+    with pytest.raises(RuntimeError, match="a bug in a check"):
+        check_config(allow_methods=["GET"])
+
+
+def test_check_config_on_refused_arguments_reports_what_it_can() -> None:
+    # The constructor refuses the pattern; the other arguments are still checked.
+    problems = check_config(allow_origins=["https://a.example/"], allow_origin_patterns=["https://*example.com"])
+    assert [p.code for p in problems] == ["origin-trailing-slash", "pattern-invalid"]
