@@ -41,8 +41,13 @@ SCENARIOS = (
     ("preflight_denied", "preflight_denied", False),
     ("wildcard_preflight", "wildcard_preflight", False),
     ("many_headers", "many_headers", False),
+    # fastcors compiled with an origin pattern, against the same with the equivalent regex
+    # (the "fastcors-pattern" row, counted in these two only).
+    ("pattern_hit", "pattern_one_origin", False),
+    ("pattern_new_origin", "pattern_4096_origins", True),
 )
 ROWS = ("starlette", "fastcors", "fastcors-py")
+PATTERN_ROW = "fastcors-pattern"
 TITLES = {"starlette": "Starlette", "fastcors": "fastcors compiled", "fastcors-py": "fastcors pure"}
 WARMUP = 2000
 BOOT = (
@@ -80,7 +85,8 @@ def _middleware(row: str, scenario_name: str) -> Any:
     from bench import drive
     from bench.scenarios import by_name
 
-    config = by_name(scenario_name).config
+    scenario = by_name(scenario_name)
+    config = scenario.pattern_config if row == PATTERN_ROW else scenario.config
     if row == "bare":
         return drive.app
     if row == "starlette":
@@ -157,13 +163,16 @@ def count(tree: Path, row: str, scenario: tuple[str, str, bool], requests: int, 
 
 def measure(trees: dict[str, Path], requests: int, jobs: int, scratch: Path) -> dict[str, dict[str, float]]:
     """{scenario: {column: instructions per request over the bare app}}; columns "row" or "row@label"."""
+    from bench.scenarios import by_name
+
     helper = build_helper(scratch)
     here = trees["new"]
     runs: dict[tuple[str, str], Any] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         for scenario in SCENARIOS:
             runs[scenario[0], "bare"] = pool.submit(count, here, "bare", scenario, requests, helper, scratch)
-            for row in ROWS:
+            rows = (*ROWS, PATTERN_ROW) if by_name(scenario[1]).pattern_config is not None else ROWS
+            for row in rows:
                 runs[scenario[0], row] = pool.submit(count, here, row, scenario, requests, helper, scratch)
             if "old" in trees:
                 for row in ROWS[1:]:
@@ -204,6 +213,14 @@ def table(results: dict[str, dict[str, float]], old_name: str | None, requests: 
     if miss and hit:
         ratios = ", ".join(f"{TITLES[row]} {miss[row] / hit[row]:.2f}x" for row in ROWS)
         lines.append(f"A regex memo miss (a new origin every request) against a hit: {ratios}.")
+    patterns = [
+        f"{label} {results[name][PATTERN_ROW]:,.0f} against {results[name]['fastcors']:,.0f} "
+        f"({results[name][PATTERN_ROW] / results[name]['fastcors']:.2f}x)"
+        for name, label in (("pattern_hit", "one origin repeated"), ("pattern_new_origin", "a new origin each time"))
+        if PATTERN_ROW in results.get(name, {})
+    ]
+    if patterns:
+        lines.append("An origin pattern against the equivalent regex, compiled: " + "; ".join(patterns) + ".")
     lines.append(
         f"Instructions per request beyond the bare app (callgrind, {requests:,} requests counted after "
         f"{WARMUP:,} of warm-up, fresh bytes objects in every request's scope, PYTHONHASHSEED=0)"

@@ -3,9 +3,10 @@
 Each (implementation, configuration) runs in its own child process
 (`python -m bench.memory --impl compiled --config regex --requests 200000`), so RSS is that
 run's alone. The child sends a warm-up, then the measured requests twice: once watching RSS
-(no tracing, which would inflate it), once under tracemalloc, reporting the net change of
-traced memory over the run. Origins are random (fresh ones keep arriving), so the bounded
-memos of verdicts are churned; preflights carry random header lists for the same reason.
+(no tracing, which would inflate it), once under tracemalloc, reporting how much the peak of
+traced memory in the run's second half exceeds the first half's. Origins are random (fresh
+ones keep arriving), so the bounded memos of verdicts are churned; preflights carry random
+header lists for the same reason.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ IMPLS = ["compiled", "python"]
 # Growth allowed after warm-up. A leak of even one small object per request would be
 # ~30 bytes x 200,000 = 6 MB, far above these.
 TRACED_LIMIT = 64 * 1024
+SAMPLE_EVERY = 1000  # requests between two samples of traced memory
 RSS_LIMIT = 1024 * 1024
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -94,20 +96,24 @@ def measure(impl: str, config: str, requests: int, warmup: int, seed: int = 1) -
     gc.collect()
     rss_after = rss_bytes()
 
-    # Trace from before a second warm-up: memory the caches hold when the run starts is then
-    # traced too, so replacing a cache entry during the run nets to zero, as it should.
+    # Traced memory is sampled through the run: a bounded memo that starts over when full is at
+    # a different point of its cycle at each sample, so its net change says nothing. Its peak,
+    # over the many cycles of each half of the run, is the same in both halves; a leak's is not.
     tracemalloc.start()
     run(warmup)
     snapshot = tracemalloc.take_snapshot()
     gc.collect()
     # Read after the snapshot exists, so its own memory is in the baseline.
     traced_before = tracemalloc.get_traced_memory()[0]
-    run(requests)
+    samples = []
+    for _ in range(max(2, requests // SAMPLE_EVERY)):
+        run(min(SAMPLE_EVERY, requests))
+        samples.append(tracemalloc.get_traced_memory()[0])
     gc.collect()
-    traced_after, peak = tracemalloc.get_traced_memory()
     top = [str(s) for s in tracemalloc.take_snapshot().compare_to(snapshot, "lineno")[:5] if s.size_diff > 0]
     tracemalloc.stop()
-    traced_growth = traced_after - traced_before
+    half = len(samples) // 2
+    traced_growth = max(samples[half:]) - max(samples[:half])
     rss_growth = rss_after - rss_before
     return {
         "impl": impl,
@@ -117,8 +123,8 @@ def measure(impl: str, config: str, requests: int, warmup: int, seed: int = 1) -
         "rss_before": rss_before,
         "rss_after": rss_after,
         "rss_growth": rss_growth,
-        "traced_growth": traced_growth,  # net change of traced memory over the run
-        "traced_peak_above_start": peak - traced_before,
+        "traced_growth": traced_growth,  # the second half's peak over the first half's
+        "traced_peak_above_start": max(samples) - traced_before,
         "top_growth": top,
         "grew": traced_growth > TRACED_LIMIT or rss_growth > RSS_LIMIT,
     }

@@ -2,12 +2,12 @@
 
 from typing import TYPE_CHECKING
 
-from fastcors._checks import Problem, check_config
+from fastcors._checks import Problem
 from fastcors._errors import CORSConfigError
 from fastcors._handle import CORSHandle
 from fastcors._loader import load as _load
 from fastcors._redis import RedisSource, publish_settings
-from fastcors._settings import CORSSettings
+from fastcors._settings import CORSSettings, check_config
 from fastcors._sources import FileSource, SettingsDocumentError, SettingsSource
 from fastcors._version import __version__
 

@@ -1,8 +1,9 @@
 """Configuration checks: find CORSMiddleware arguments that do not do what their author meant.
 
 Pure Python, run once at construction; nothing here changes a response byte. Each problem
-names the offending value and says how to fix it. Checking never raises: a value too odd to
-analyse is skipped (building the configuration reports what is really broken).
+names the offending value and says how to fix it. The checks of a configuration that was
+built never swallow an error (one would be a bug in a check); `check_config` on arguments the
+constructor refuses skips what it cannot analyse (the constructor reports what is broken).
 """
 
 from __future__ import annotations
@@ -10,27 +11,30 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastcors._errors import CORSConfigError, logger
+from fastcors._errors import CORSConfigError, logger, shown
 from fastcors._generations import NEWEST, Generation, generation
-from fastcors._patterns import (
-    is_public_suffix,
-    names_default_port,
-    parse_pattern,
-    pattern_items,
-    public_suffix,
+from fastcors._origins import (
+    DEFAULT_PORT,
+    NO_HOST,
+    NO_SCHEME,
+    NULL,
+    PATH,
+    TRAILING_SLASH,
+    UPPERCASE,
+    WHITESPACE,
+    shape_flaws,
     split_origin,
     split_port,
 )
-from fastcors._settings import CORSSettings
+from fastcors._patterns import is_public_suffix, parse_pattern, pattern_items, public_suffix
+from fastcors._regex_analysis import example_matches, find_backtracking, unambiguous_rewrite
 
-try:  # the regex parser: private, but the only way to see a pattern's literal structure
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
-except ImportError:  # Python 3.10
-    import sre_parse as _sre_parse
+if TYPE_CHECKING:
+    from fastcors._settings import CORSSettings
 
 # Browsers cap how long a preflight answer is cached (seconds).
 CHROMIUM_MAX_AGE = 7200
@@ -72,32 +76,15 @@ class Problem:
     advice: bool = False
 
 
-def check_config(
-    allow_origins: Collection[str] = (),
-    allow_methods: Collection[str] = ("GET",),
-    allow_headers: Collection[str] = (),
-    allow_credentials: bool = False,
-    allow_origin_regex: str | None = None,
-    allow_private_network: bool = False,
-    expose_headers: Collection[str] = (),
-    max_age: int = 600,
-    *,
-    allow_origin_patterns: Collection[str] = (),
-    allow_origin_func: Callable[[str], bool] | None = None,
-    websocket_origin_guard: bool = False,
-    starlette_version: str = "installed",
-    paths: Mapping[str, CORSSettings | None] | None = None,
-) -> list[Problem]:
-    """Every problem found in CORSMiddleware's arguments (same names, same defaults).
+def check_settings(settings: CORSSettings, built: bool = True) -> list[Problem]:
+    """Every problem found in `settings` (allow_private_network is a plain switch: nothing to get wrong).
 
-    Any value is taken, odd ones included: a value too odd to analyse is skipped, since
-    building the configuration reports what is really broken.
+    `built`: whether building the configuration accepted these settings, as it has wherever a
+    middleware is made. Then a check that raises is a bug in it, and the exception propagates
+    (a check skipped in silence would say nothing where it should warn). Otherwise a value
+    too odd to analyse, which the constructor refuses, is left out of the checks it breaks.
     """
-    return check_settings(CORSSettings.from_arguments(locals()))
-
-
-def check_settings(settings: CORSSettings) -> list[Problem]:
-    """Every problem found in `settings` (allow_private_network is a plain switch: nothing to get wrong)."""
+    _guarded = _skip_if_refused if not built else _run
     problems: list[Problem] = []
     items: dict[str, list[Any]] = {}
     for argument in ("allow_origins", "allow_methods", "allow_headers", "expose_headers"):
@@ -128,7 +115,9 @@ def check_settings(settings: CORSSettings) -> list[Problem]:
             )
         )
     if settings.allow_origin_regex is not None:
-        problems += _guarded(_regex_problems, settings.allow_origin_regex)
+        backtracking = _guarded(_backtracking_problems, settings.allow_origin_regex)
+        problems += _guarded(_regex_problems, settings.allow_origin_regex, bool(backtracking))
+        problems += backtracking
     problems += _guarded(_max_age_problems, settings.max_age)
     problems += _guarded(_patterns_problems, settings.allow_origin_patterns, credentials)
     if any(isinstance(origin, str) and origin == "*" for origin in items["allow_origins"]):
@@ -138,11 +127,11 @@ def check_settings(settings: CORSSettings) -> list[Problem]:
     starlette = _guarded(lambda: [generation(settings.starlette_version)])
     if starlette and starlette[0] is not NEWEST:
         problems += _generation_advice(starlette[0], settings.starlette_version, items)
-    problems += _guarded(_paths_problems, settings)
+    problems += _guarded(_paths_problems, settings, built)
     return problems
 
 
-def _paths_problems(settings: CORSSettings) -> list[Problem]:
+def _paths_problems(settings: CORSSettings, built: bool) -> list[Problem]:
     """Path policies that can never apply, and each path's own problems, the path named."""
     if not isinstance(settings.paths, Mapping):
         return []  # building the configuration reports it
@@ -169,7 +158,7 @@ def _paths_problems(settings: CORSSettings) -> list[Problem]:
                     f"string is not part of it), so this policy is never selected; use the path alone",
                 )
             )
-        if isinstance(path_settings, CORSSettings):
+        if isinstance(path_settings, type(settings)):  # (a CORSSettings: building the configuration says so)
             # Checked under the top level's Starlette generation; its advice is the top level's too.
             inherited = dataclasses.replace(path_settings, starlette_version=settings.starlette_version)
             where = f"paths[{prefix!r}]"
@@ -177,7 +166,7 @@ def _paths_problems(settings: CORSSettings) -> list[Problem]:
                 dataclasses.replace(
                     problem, argument=f"{where}.{problem.argument}", message=f"{where}: {problem.message}"
                 )
-                for problem in check_settings(inherited)
+                for problem in check_settings(inherited, built)
                 if not problem.advice
             ]
     return problems
@@ -276,8 +265,12 @@ def _wildcard_shadow_problems(patterns: Any, func: Any, websocket_guard: Any) ->
     return problems
 
 
-def _guarded(check: Any, *args: Any) -> list[Any]:
-    """What `check` finds; nothing if the value is too odd to analyse (construction reports it)."""
+def _run(check: Any, *args: Any) -> list[Any]:
+    return check(*args)
+
+
+def _skip_if_refused(check: Any, *args: Any) -> list[Any]:
+    """What `check` finds; nothing if the value is too odd to analyse (the constructor refuses it)."""
     try:
         return check(*args)
     except Exception:
@@ -319,8 +312,8 @@ def _shape_problems(argument: str, value: Any) -> list[Problem]:
                 "str-not-list",
                 argument,
                 value,
-                f"{argument} is the str {_short(value)}, so every membership test is a substring test "
-                f"(and joining it splits it into characters); pass a list: {argument}=[{_short(value)}]",
+                f"{argument} is the str {shown(value)}, so every membership test is a substring test "
+                f"(and joining it splits it into characters); pass a list: {argument}=[{shown(value)}]",
             )
         ]
     if isinstance(value, Iterator):
@@ -342,7 +335,7 @@ def _shape_problems(argument: str, value: Any) -> list[Problem]:
             "non-str-item",
             argument,
             item,
-            f"{argument} contains {_short(item)} of type {type(item).__name__}, which can never equal a "
+            f"{argument} contains {shown(item)} of type {type(item).__name__}, which can never equal a "
             f"request's header value (always str); write it as a str",
         )
         for item in values
@@ -363,7 +356,7 @@ def _origin_list_problems(origins: list[Any], credentials: bool) -> list[Problem
                 "wildcard-mixed",
                 "allow_origins",
                 others,
-                f"allow_origins mixes '*' with {_short(others)}: '*' already allows every origin, so the others "
+                f"allow_origins mixes '*' with {shown(others)}: '*' already allows every origin, so the others "
                 f"have no effect; keep either '*' or the explicit list",
             )
         )
@@ -384,22 +377,19 @@ def _origin_list_problems(origins: list[Any], credentials: bool) -> list[Problem
 
 def _origin_problems(origin: str, credentials: bool) -> list[Problem]:
     """What keeps `origin` from ever equalling the Origin header a browser sends."""
+    flaws = shape_flaws(origin)
+    text = "".join(origin.split())
+    parts = split_origin(text)
     problems = []
 
     def add(code: str, message: str) -> None:
-        problems.append(Problem(code, "allow_origins", origin, message))
+        problems.append(Problem(f"origin-{code}", "allow_origins", origin, message))
 
-    text = origin
-    if any(ch.isspace() for ch in origin):
-        stripped = "".join(origin.split())
+    if WHITESPACE in flaws:
+        add(WHITESPACE, f"allowed origin {origin!r} contains whitespace, which browsers never send; use {text!r}")
+    if NULL in flaws:
         add(
-            "origin-whitespace",
-            f"allowed origin {origin!r} contains whitespace, which browsers never send; use {stripped!r}",
-        )
-        text = stripped
-    if text.lower() == "null":
-        add(
-            "origin-null",
+            NULL,
             f"allowed origin {origin!r}: browsers send 'null' from sandboxed iframes, file: URLs, data: URLs and "
             f"some redirects, so any website can send it; remove it",
         )
@@ -411,51 +401,38 @@ def _origin_problems(origin: str, credentials: bool) -> list[Problem]:
         except CORSConfigError:
             instead = f"allow_origin_regex (e.g. {_suggest_regex_for_pattern(text)!r})"
         add(
-            "origin-wildcard-pattern",
+            "wildcard-pattern",
             f"allowed origin {origin!r} contains '*', but allow_origins only matches whole origins exactly; "
             f"use {instead} instead",
         )
         return problems
-    parts = split_origin(text)
     if parts is None:
-        host_guess = text.split("/")[0]
         add(
-            "origin-no-scheme",
-            f"allowed origin {origin!r} has no scheme; browsers send the scheme too, e.g. {'https://' + host_guess!r}",
+            NO_SCHEME,
+            f"allowed origin {origin!r} has no scheme; browsers send the scheme too, e.g. "
+            f"{'https://' + text.split('/')[0]!r}",
         )
         return problems
-    scheme, authority, host, port, rest = parts
+    scheme, authority, host, port, _ = parts
     if scheme.lower() not in KNOWN_SCHEMES:
         add(
-            "origin-unknown-scheme",
+            "unknown-scheme",
             f"allowed origin {origin!r} has the unknown scheme {scheme!r}; browsers send origins like "
             f"'https://example.com' (http, https or an extension scheme)",
         )
     bare = f"{scheme}://{authority}"
-    if rest == "/":
-        add(
-            "origin-trailing-slash",
-            f"allowed origin {origin!r} ends with '/', but an Origin header never does; use {bare!r}",
-        )
-    elif rest:
-        add(
-            "origin-path",
-            f"allowed origin {origin!r} has a path, but an Origin header is only scheme://host[:port]; use {bare!r}",
-        )
-    if names_default_port(parts):
-        add(
-            "origin-default-port",
-            f"allowed origin {origin!r} names the default port :{port}, which browsers leave out; "
-            f"use {f'{scheme}://{host}'!r}",
-        )
-    if scheme != scheme.lower() or host != host.lower():
-        add(
-            "origin-uppercase",
-            f"allowed origin {origin!r} has upper-case letters, but browsers send the scheme and host in "
-            f"lower case and the comparison is exact; use {f'{scheme}://{authority}'.lower()!r}",
-        )
-    if not host:
-        add("origin-no-host", f"allowed origin {origin!r} has no host; write it as 'https://example.com'")
+    messages = {
+        TRAILING_SLASH: f"allowed origin {origin!r} ends with '/', but an Origin header never does; use {bare!r}",
+        PATH: f"allowed origin {origin!r} has a path, but an Origin header is only scheme://host[:port]; use {bare!r}",
+        DEFAULT_PORT: f"allowed origin {origin!r} names the default port :{port}, which browsers leave out; "
+        f"use {f'{scheme}://{host}'!r}",
+        UPPERCASE: f"allowed origin {origin!r} has upper-case letters, but browsers send the scheme and host in "
+        f"lower case and the comparison is exact; use {bare.lower()!r}",
+        NO_HOST: f"allowed origin {origin!r} has no host; write it as 'https://example.com'",
+    }
+    for flaw in flaws:
+        if flaw in messages:
+            add(flaw, messages[flaw])
     return problems
 
 
@@ -497,7 +474,7 @@ def _token_problems(argument: str, name: str, kind: str) -> list[Problem]:
             f"{kind}-invalid-token",
             argument,
             name,
-            f"{argument} has {_short(name)}, which is not a valid HTTP {kind} name (letters, digits and "
+            f"{argument} has {shown(name)}, which is not a valid HTTP {kind} name (letters, digits and "
             f"!#$%&'*+-.^_`|~ only) and can never match{hint}",
         )
     ]
@@ -549,7 +526,7 @@ def _max_age_problems(max_age: Any) -> list[Problem]:
 # ---------------------------------------------------------------------------- origin regex
 
 
-def _regex_problems(pattern: Any) -> list[Problem]:
+def _regex_problems(pattern: Any, backtracks: bool = False) -> list[Problem]:
     if not isinstance(pattern, str):
         return [
             Problem(
@@ -565,6 +542,13 @@ def _regex_problems(pattern: Any) -> list[Problem]:
         return [
             Problem("regex-invalid", "allow_origin_regex", pattern, f"allow_origin_regex {pattern!r} is invalid: {exc}")
         ]
+    if backtracks:
+        # Trying origins on it could take as long as an attack: they are tried on the same
+        # regex rewritten, or not at all.
+        rewrite = unambiguous_rewrite(pattern)
+        if rewrite is None:
+            return []
+        compiled = re.compile(rewrite)
     broad = [origin for origin in ("https://evil.com", "http://evil.com", "null") if compiled.fullmatch(origin)]
     if broad:
         return [
@@ -572,7 +556,7 @@ def _regex_problems(pattern: Any) -> list[Problem]:
                 "regex-overbroad",
                 "allow_origin_regex",
                 pattern,
-                f"allow_origin_regex {pattern!r} matches {_short(broad)}, i.e. origins anyone controls; "
+                f"allow_origin_regex {pattern!r} matches {shown(broad)}, i.e. origins anyone controls; "
                 f"match only your own hosts, e.g. r'https://([a-z0-9-]+\\.)*example\\.com'",
             )
         ]
@@ -599,8 +583,8 @@ def _regex_problems(pattern: Any) -> list[Problem]:
                 matched[lookalike] = (scheme, base, port)
     if not matched:
         return []
-    shown = list(matched)[:3]
-    scheme, base, port = matched[shown[0]]
+    examples = list(matched)[:3]
+    scheme, base, port = matched[examples[0]]
     subdomains = "" if base == "localhost" or base.replace(".", "").isdigit() else r"([a-z0-9-]+\.)*"
     suggestion = f"{scheme}://{subdomains}{re.escape(base)}" + (r"(:[0-9]+)?" if port else "")
     return [
@@ -609,10 +593,74 @@ def _regex_problems(pattern: Any) -> list[Problem]:
             "allow_origin_regex",
             pattern,
             f"allow_origin_regex {pattern!r} also matches look-alike origins outside {base!r} that others can "
-            f"own, e.g. {_short(shown, 200)}; escape every dot (\\.) and require a dot before the domain, "
+            f"own, e.g. {shown(examples, 200)}; escape every dot (\\.) and require a dot before the domain, "
             f"e.g. r'{suggestion}'",
         )
     ]
+
+
+def _backtracking_problems(pattern: Any) -> list[Problem]:
+    """A regex whose matching time, on an Origin an attacker picks, grows faster than its length."""
+    if not isinstance(pattern, str):
+        return []  # regex-type says so
+    found = find_backtracking(pattern)
+    if found is None:
+        return []
+    sample = f"{found.prefix!r} + {found.pump!r} * 30" + (f" + {found.suffix!r}" if found.suffix else "")
+    if found.exponential:
+        why = (
+            f"a repeated part of it can match the same text in more than one way, so on an Origin that "
+            f"does not match, such as {sample}, the engine tries every way: each further {found.pump!r} "
+            f"multiplies the matching time"
+        )
+    else:
+        why = (
+            f"two repeats in it can both consume {found.pump!r}, so on an Origin that does not match, "
+            f"such as {sample.replace('* 30', '* 5000')}, the engine tries every way of sharing it between "
+            f"them: the matching time grows with the square of the length, or faster"
+        )
+    fixes = []
+    rewrite = unambiguous_rewrite(pattern)
+    suggestion = _pattern_suggestion(rewrite or pattern)
+    if suggestion:
+        origin_pattern, domain = suggestion
+        fixes.append(f"if it means the subdomains of {domain!r}, use allow_origin_patterns=[{origin_pattern!r}]")
+    if rewrite is not None:
+        fixes.append(f"write it as {_raw(rewrite)}, which matches the same origins one way only")
+    else:
+        fixes.append(
+            "rewrite it so that each text matches one way only (end each repeated part with a character "
+            "the part cannot otherwise match, as in r'https://([a-z0-9-]+\\.)*example\\.com')"
+        )
+    return [
+        Problem(
+            "regex-backtracking",
+            "allow_origin_regex",
+            pattern,
+            f"allow_origin_regex {pattern!r} can take time growing "
+            f"{'exponentially' if found.exponential else 'faster than linearly'} with the Origin's length: "
+            f"{why}; {', or '.join(fixes)}",
+        )
+    ]
+
+
+def _pattern_suggestion(pattern: str) -> tuple[str, str] | None:
+    """An origin pattern for the subdomains of the domain the regex names: (pattern, domain)."""
+    for scheme, host, port in _origin_examples(re.compile(pattern)):
+        base = _registrable(host)
+        candidate = f"{scheme}://*.{base}" + (":*" if port else "")
+        try:
+            parse_pattern(candidate, False)
+        except CORSConfigError:
+            continue
+        if not is_public_suffix(base) and "." in base:
+            return candidate, base
+    return None
+
+
+def _raw(pattern: str) -> str:
+    """The pattern as a raw string literal, as people write regexes (repr when it cannot be one)."""
+    return f"r'{pattern}'" if "'" not in pattern and not pattern.endswith("\\") else repr(pattern)
 
 
 def _origin_examples(compiled: re.Pattern[str]) -> list[tuple[str, str, str]]:
@@ -663,95 +711,6 @@ def _lookalikes(scheme: str, host: str, port: str, base: str) -> list[str]:
     return [f"{scheme}://{h}{port}" for h in hosts]
 
 
-def example_matches(pattern: str, limit: int = 32) -> list[str]:
-    """Strings the pattern is meant to match, built from its parse tree (best effort, may be empty).
-
-    Alternatives are all tried; a repeat is taken at its minimum and at least once; `.` stands
-    for itself (an unescaped dot in a host is usually meant literally).
-    """
-    try:
-        return sorted(_expand(list(_sre_parse.parse(pattern)), limit))[:limit]
-    except Exception:  # an exotic construct, or nesting too deep: the literal fallback remains
-        return []
-
-
-def _expand(items: list[Any], limit: int) -> set[str]:
-    results = {""}
-    for op, arg in items:
-        results = {head + tail for head in results for tail in _expand_one(str(op), arg, limit)}
-        if len(results) > limit:
-            results = set(sorted(results)[:limit])
-    return results
-
-
-def _expand_one(op: str, arg: Any, limit: int) -> set[str]:
-    if op == "LITERAL":
-        return {chr(arg)}
-    if op == "NOT_LITERAL":
-        return {"b" if chr(arg) == "a" else "a"}
-    if op == "ANY":
-        return {"."}
-    if op == "IN":
-        return {_class_member(arg)}
-    if op == "BRANCH":
-        return set().union(*(_expand(list(alt), limit) for alt in arg[1]))
-    if op == "SUBPATTERN":
-        return _expand(list(arg[-1]), limit)
-    if op == "ATOMIC_GROUP":
-        return _expand(list(arg), limit)
-    if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-        low, high, body = arg
-        once = _expand(list(body), limit)
-        out = set()
-        for count in {low, max(low, 1) if high >= 1 else low}:
-            parts = {""}
-            for _ in range(min(count, 8)):
-                parts = {head + tail for head in parts for tail in once}
-            out |= parts
-        return out
-    if op == "GROUPREF_EXISTS":
-        _, yes, no = arg
-        return _expand(list(yes), limit) | _expand(list(no) if no else [], limit)
-    if op in ("AT", "ASSERT", "ASSERT_NOT", "GROUPREF"):
-        return {""}
-    raise ValueError(f"unhandled regex construct {op}")
-
-
-def _class_member(items: list[Any]) -> str:
-    """A character in the class [items], preferring its first listed one."""
-    negated = any(str(op) == "NEGATE" for op, _ in items)
-    if not negated:
-        for op, arg in items:
-            if str(op) == "LITERAL":
-                return chr(arg)
-            if str(op) == "RANGE":
-                return chr(arg[0])
-    for ch in "a0-.x_":
-        if _in_class(ch, items) != negated:
-            return ch
-    return "a"
-
-
-def _in_class(ch: str, items: list[Any]) -> bool:
-    tests = {
-        "CATEGORY_DIGIT": str.isdigit,
-        "CATEGORY_NOT_DIGIT": lambda c: not c.isdigit(),
-        "CATEGORY_WORD": lambda c: c.isalnum() or c == "_",
-        "CATEGORY_NOT_WORD": lambda c: not (c.isalnum() or c == "_"),
-        "CATEGORY_SPACE": str.isspace,
-        "CATEGORY_NOT_SPACE": lambda c: not c.isspace(),
-    }
-    for op, arg in items:
-        name = str(op)
-        if name == "LITERAL" and ch == chr(arg):
-            return True
-        if name == "RANGE" and arg[0] <= ord(ch) <= arg[1]:
-            return True
-        if name == "CATEGORY" and tests.get(str(arg), lambda c: False)(ch):
-            return True
-    return False
-
-
 def _within(origin: str, base: str) -> bool:
     host, _ = split_port(origin.partition("://")[2])
     if host == base:
@@ -759,7 +718,3 @@ def _within(origin: str, base: str) -> bool:
     # Subdomains belong to the owner of `base`, unless `base` is a public suffix.
     return host.endswith("." + base) and not is_public_suffix(base)
 
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -12,13 +12,15 @@ import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastcors._errors import CORSConfigError
 from fastcors._generations import Generation, generation
 from fastcors._patterns import OriginPattern, parse_patterns
 from fastcors._routing import installed_rule
-from fastcors._settings import CORSSettings
+
+if TYPE_CHECKING:
+    from fastcors._settings import CORSSettings
 
 SAFELISTED_HEADERS = {"Accept", "Accept-Language", "Content-Language", "Content-Type"}
 # What every generation merges into `vary` when the answer depends on the origin.
@@ -327,7 +329,8 @@ def _path_configs(settings: CORSSettings) -> tuple[tuple[str, Config | None], ..
             f"paths must be a dict mapping path prefixes to CORSSettings (or None for no CORS handling), "
             f"e.g. {{'/public': CORSSettings(allow_origins=['*'])}}, not {settings.paths!r}"
         )
-    defaults = CORSSettings()
+    settings_type = type(settings)  # CORSSettings (its module imports this one)
+    defaults = settings_type()
     configs: list[tuple[str, Config | None]] = []
     for prefix, path_settings in settings.paths.items():
         if type(prefix) is not str or not prefix.startswith("/") or (prefix != "/" and prefix.endswith("/")):
@@ -339,7 +342,7 @@ def _path_configs(settings: CORSSettings) -> tuple[tuple[str, Config | None], ..
         if path_settings is None:
             configs.append((prefix, None))
             continue
-        if not isinstance(path_settings, CORSSettings):
+        if not isinstance(path_settings, settings_type):
             raise CORSConfigError(
                 f"paths[{prefix!r}] must be a fastcors.CORSSettings (or None for no CORS handling), "
                 f"not {path_settings!r}"

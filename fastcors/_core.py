@@ -36,12 +36,12 @@ from fastcors._config import (
     Config,
     refused_headers,
 )
-from fastcors._debug import denial_explainer, show
-from fastcors._errors import logger
-from fastcors._handle import CORSHandle, prepare
+from fastcors._debug import denial_explainer
+from fastcors._errors import logger, shown
+from fastcors._handle import CORSHandle
 from fastcors._patterns import LABEL_ALPHABET, OriginPattern
 from fastcors._routing import PATH_AS_GIVEN, ROOT_PATH_AT_BOUNDARY, regex_route_path
-from fastcors._settings import CORSSettings, new_settings
+from fastcors._settings import CORSSettings, new_settings, prepare
 
 COMPILED: bool = cython.compiled
 
@@ -362,7 +362,7 @@ def _ask_origin_func(func: object, origin: bytes) -> cython.bint:
     try:
         verdict = func(text)
     except Exception:
-        logger.error("allow_origin_func raised for the origin %s; refused", show(text), exc_info=True)
+        logger.error("allow_origin_func raised for the origin %s; refused", shown(text), exc_info=True)
         return False
     if verdict is True:
         return True
@@ -372,7 +372,7 @@ def _ask_origin_func(func: object, origin: bytes) -> cython.bint:
         logger.error(
             "allow_origin_func returned a %s for the origin %s, not True or False; refused",
             type(verdict).__name__,
-            show(text),
+            shown(text),
         )
     return False
 
@@ -387,7 +387,8 @@ class Policy:
     __slots__ = (
         "__dict__", "allow_all_headers", "allow_all_origins", "allow_private_network", "allowed_headers",
         "check_private_network", "config", "explain_denial", "generation", "has_paths", "last_headers_verdict",
-        "last_regex_origin", "last_regex_verdict", "last_requested_headers", "methods", "methods_fallback",
+        "last_pattern_origin", "last_regex_origin", "last_regex_verdict", "last_requested_headers", "methods",
+        "methods_fallback",
         "named_suffix", "named_suffix_at", "origin_answers", "origin_extended", "origin_func", "origin_patterns",
         "origin_regex", "origins", "origins_fallback", "path_policies", "path_prefixes", "preflight_answers",
         "preflight_explicit_origin", "preflight_headers", "reflect_any_origin", "reflect_origin_on_cookie",
@@ -432,6 +433,7 @@ class Policy:
     small_methods: tuple  # or None
     regex_fullmatch: object  # origin_regex.fullmatch, looked up once
     last_regex_origin: bytes  # see unlisted_origin_allowed (compiled, with the GIL)
+    last_pattern_origin: bytes  # the last origin a pattern allowed (see extended_origin_allowed)
     last_regex_verdict: cython.bint
     last_requested_headers: bytes  # the same for headers_allowed
     last_headers_verdict: cython.bint
@@ -591,9 +593,17 @@ class Policy:
     @cython.cfunc
     def extended_origin_allowed(self, origin: bytes) -> cython.bint:
         """fastcors' own rules, asked only once Starlette's have refused the origin."""
+        if _COMPILED and _WITH_GIL:
+            # The origin a pattern allowed last, compared without matching, as the regex's last
+            # origin is (and, as there, not on a free-threaded build): one origin held, no memo.
+            last: bytes = self.last_pattern_origin
+            if last is not None and len(last) == len(origin) and last == origin:
+                return True
         pattern: Pattern
         for pattern in self.origin_patterns:
             if pattern.matches(origin):
+                if _COMPILED and _WITH_GIL:
+                    self.last_pattern_origin = origin
                 return True
         return self.origin_func is not None and _ask_origin_func(self.origin_func, origin)
 

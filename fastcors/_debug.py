@@ -21,11 +21,16 @@ from fastcors._config import (
     Config,
     refused_headers,
 )
-from fastcors._errors import logger
-from fastcors._patterns import browser_origin, names_default_port, split_origin
+from fastcors._errors import logger, shown
+from fastcors._origins import DEFAULT_PORT, PATH, TRAILING_SLASH, browser_origin, shape_flaws
 
-SHOWN_CHARS = 120  # of any request value, in a log line
 SHOWN_ITEMS = 20  # of any allowed list
+# What an allowed origin that differs from the request's only in its shape is told (the first that applies).
+NEAR_MISS_HINTS = {
+    TRAILING_SLASH: "ends with '/', which browsers never send",
+    PATH: "has a path, which browsers never send",
+    DEFAULT_PORT: "names the default port, which browsers leave out",
+}
 
 Explainer = Callable[[bytes, bytes | None, bytes | None, bytes | None, int], None]
 
@@ -59,10 +64,10 @@ def denial_explainer(config: Config, level: int = logging.DEBUG) -> Explainer:
         reasons = []
         if failures & ORIGIN_FAILURE:
             hint = _near_miss(config, origin_text)
-            reasons.append(f"origin {show(origin_text)} is not allowed (allowed: {allowed_origins}){hint}")
+            reasons.append(f"origin {shown(origin_text)} is not allowed (allowed: {allowed_origins}){hint}")
         if failures & METHOD_FAILURE:
             reasons.append(
-                f"method {show(_text(requested_method))} is not allowed (allowed: {allowed_methods}; "
+                f"method {shown(_text(requested_method))} is not allowed (allowed: {allowed_methods}; "
                 "the comparison is case-sensitive)"
             )
         if failures & HEADERS_FAILURE:
@@ -93,12 +98,6 @@ def _text(value: bytes | None) -> str:
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("latin-1")
     return str(value)
-
-
-def show(text: str) -> str:
-    if len(text) > SHOWN_CHARS:
-        return repr(text[:SHOWN_CHARS]) + f"... ({len(text)} characters)"
-    return repr(text)
 
 
 def _texts(exact: frozenset[bytes] | None, fallback: Any) -> list[str]:
@@ -143,19 +142,16 @@ def _near_miss(config: Config, origin: str) -> str:
     for allowed in _texts(config.origins, config.origins_fallback):
         if allowed == origin or browser_origin(allowed) != sent:
             continue
-        parts = split_origin("".join(allowed.split()))
-        if parts is not None and parts.rest == "/":
-            return f"; the allowed {allowed!r} ends with '/', which browsers never send"
-        if parts is not None and parts.rest:
-            return f"; the allowed {allowed!r} has a path, which browsers never send"
-        if parts is not None and names_default_port(parts):
-            return f"; the allowed {allowed!r} names the default port, which browsers leave out"
+        flaws = shape_flaws(allowed)
+        for flaw, hint in NEAR_MISS_HINTS.items():
+            if flaw in flaws:
+                return f"; the allowed {allowed!r} {hint}"
         return f"; it differs from the allowed {allowed!r} only in case or whitespace"
     return ""
 
 
 def _refused_headers(config: Config, requested: str) -> list[str]:
-    refused = [show(item.strip()) for item in refused_headers(config.allowed_headers, requested)]
+    refused = [shown(item.strip()) for item in refused_headers(config.allowed_headers, requested)]
     if len(refused) > SHOWN_ITEMS:
         refused = [*refused[:SHOWN_ITEMS], f"and {len(refused) - SHOWN_ITEMS} more"]
     return refused

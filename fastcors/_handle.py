@@ -1,38 +1,17 @@
-"""What turns settings into a running configuration, and the handle that swaps them in.
+"""The handle that swaps new settings into running middleware.
 
-`prepare` validates a CORSSettings (raising where Starlette's constructor raises, or
-CORSConfigError), reports misconfigurations, and returns the precomputed `Config` with the
-level at which denials are explained. `CORSHandle` replays new settings into every
-middleware built with it, for apps whose framework builds the middleware itself.
+`CORSHandle` replays new settings into every middleware built with it, for apps whose
+framework builds the middleware itself.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import weakref
 from typing import Any
 
-from fastcors._checks import check_settings, report
-from fastcors._config import Config, build_config
-from fastcors._errors import logger
-from fastcors._settings import CORSSettings, new_settings
-
-
-def prepare(settings: CORSSettings) -> tuple[Config, int | None]:
-    """Validate and precompute; raises (changing nothing anywhere) if the settings are refused.
-
-    Returns the configuration and the level at which denials are explained (None: not at all).
-    """
-    config = build_config(settings)  # raises where Starlette's constructor raises
-    report(check_settings(settings), settings.strict)  # warns (or, strict, raises) on misconfigurations
-    # Denials are explained only when asked for: with debug=True at WARNING (shown with no
-    # logging set up), or at DEBUG when the "fastcors" logger is enabled for DEBUG.
-    if settings.debug:
-        return config, logging.WARNING
-    if logger.isEnabledFor(logging.DEBUG):
-        return config, logging.DEBUG
-    return config, None
+from fastcors._config import Config
+from fastcors._settings import CORSSettings, new_settings, prepare
 
 
 class CORSHandle:

@@ -14,13 +14,13 @@ from collections.abc import Collection
 from typing import Any, NamedTuple
 
 from fastcors._errors import CORSConfigError
+from fastcors._origins import names_default_port, split_origin
 
 # What a host label may hold once a browser has serialized the origin (letters lower-cased,
 # international names punycoded): letters, digits, hyphen, and the underscore some hosts use.
 LABEL_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-_"
 LABEL_CHARS = frozenset(LABEL_ALPHABET)
 SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+.-")
-DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
 # Special-use and reserved names (RFC 6761, RFC 6762, RFC 8375, ICANN's .internal) that no
 # one can register in the public DNS: their subdomains are the user's own, whatever the
 # Public Suffix List's default rule ("any unknown top-level name is public") says.
@@ -121,52 +121,6 @@ def parse_pattern(pattern: Any, credentials: bool = False) -> OriginPattern:
         any_port=any_port,
         port=b"" if port is None or any_port else f":{port}".encode("ascii"),
     )
-
-
-class OriginParts(NamedTuple):
-    """An origin as written, cut where browsers' serialization puts its parts."""
-
-    scheme: str
-    authority: str  # host[:port]
-    host: str
-    port: str | None
-    rest: str  # a path, query or fragment after the authority (never in an Origin header), or ""
-
-
-def split_origin(text: str) -> OriginParts | None:
-    """`scheme://authority[rest]` cut into its parts; None when there is no '://'."""
-    scheme, sep, after = text.partition("://")
-    if not sep:
-        return None
-    cut = min((at for at in map(after.find, "/?#") if at >= 0), default=len(after))
-    host, port = split_port(after[:cut])
-    return OriginParts(scheme, after[:cut], host, port, after[cut:])
-
-
-def names_default_port(parts: OriginParts) -> bool:
-    """Whether the port written is the scheme's default one, which browsers leave out."""
-    return parts.port is not None and DEFAULT_PORTS.get(parts.scheme.lower()) == parts.port
-
-
-def browser_origin(text: str) -> str:
-    """The Origin header a browser sends for what `text` names: without whitespace, a path or the
-    default port, the scheme and host in lower case."""
-    compact = "".join(text.split())
-    parts = split_origin(compact)
-    if parts is None:
-        return compact.lower()
-    port = "" if parts.port is None or names_default_port(parts) else ":" + parts.port
-    return f"{parts.scheme}://{parts.host}".lower() + port
-
-
-def split_port(authority: str) -> tuple[str, str | None]:
-    if authority.startswith("["):  # an IPv6 literal: its colons are not a port separator
-        end = authority.find("]")
-        if end >= 0 and authority[end + 1 :].startswith(":"):
-            return authority[: end + 1], authority[end + 2 :]
-        return authority, None
-    host, sep, port = authority.rpartition(":")
-    return (host, port) if sep else (authority, None)
 
 
 def _check_host(name: str, subdomains: bool, refuse: Any) -> None:

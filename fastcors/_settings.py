@@ -1,11 +1,21 @@
-"""CORSMiddleware's arguments as one value: `CORSSettings` declares each argument once."""
+"""CORSMiddleware's arguments as one value, and the one way they are validated.
+
+`CORSSettings` declares each argument once. `prepare` validates settings and precomputes
+them: the constructor, `reconfigure`, the settings sources and `CORSSettings.validate()` all
+go through it, and `check_config` runs the same checks on arguments as a function.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from fastcors._checks import Problem, check_settings, report
+from fastcors._config import Config, build_config
+from fastcors._errors import logger
 
 # Arguments that steer fastcors itself, not the CORS answers.
 BEHAVIOUR = ("strict", "debug")
@@ -55,11 +65,7 @@ class CORSSettings:
         startup, whose errors uvicorn's default ``--lifespan auto`` only logs): validating where
         the settings are written makes a refused configuration fail at import instead.
         """
-        from fastcors._checks import check_settings, report  # (they import this module)
-        from fastcors._config import build_config
-
-        build_config(self)
-        report(check_settings(self), self.strict, log=False)  # the constructor logs them
+        prepare(self, log=False)  # the constructor logs the misconfigurations
         return self
 
 
@@ -74,3 +80,48 @@ def new_settings(base: CORSSettings | None, arguments: dict[str, Any]) -> CORSSe
     if not isinstance(base, CORSSettings):
         raise TypeError(f"reconfigure's first argument must be a CORSSettings (e.g. middleware.settings), not {base!r}")
     return CORSSettings(**{**vars(base), **arguments})
+
+
+def prepare(settings: CORSSettings, log: bool = True) -> tuple[Config, int | None]:
+    """Validate and precompute; raises (changing nothing anywhere) if the settings are refused.
+
+    Returns the configuration and the level at which denials are explained (None: not at all).
+    """
+    config = build_config(settings)  # raises where Starlette's constructor raises
+    report(check_settings(settings), settings.strict, log)  # warns (or, strict, raises) on misconfigurations
+    # Denials are explained only when asked for: with debug=True at WARNING (shown with no
+    # logging set up), or at DEBUG when the "fastcors" logger is enabled for DEBUG.
+    if settings.debug:
+        return config, logging.WARNING
+    if logger.isEnabledFor(logging.DEBUG):
+        return config, logging.DEBUG
+    return config, None
+
+
+def check_config(
+    allow_origins: Collection[str] = (),
+    allow_methods: Collection[str] = ("GET",),
+    allow_headers: Collection[str] = (),
+    allow_credentials: bool = False,
+    allow_origin_regex: str | None = None,
+    allow_private_network: bool = False,
+    expose_headers: Collection[str] = (),
+    max_age: int = 600,
+    *,
+    allow_origin_patterns: Collection[str] = (),
+    allow_origin_func: Callable[[str], bool] | None = None,
+    websocket_origin_guard: bool = False,
+    starlette_version: str = "installed",
+    paths: Mapping[str, CORSSettings | None] | None = None,
+) -> list[Problem]:
+    """Every problem found in CORSMiddleware's arguments (same names, same defaults).
+
+    Any value is taken, odd ones included: where the constructor would refuse the arguments, a
+    value too odd to analyse is skipped (building the configuration reports what is broken).
+    """
+    settings = CORSSettings.from_arguments(locals())
+    try:
+        build_config(settings)
+    except Exception:
+        return check_settings(settings, built=False)
+    return check_settings(settings)

@@ -25,7 +25,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-from fastcors._debug import show
+from fastcors._errors import shown
 from fastcors._handle import CORSHandle
 from fastcors._settings import CORSSettings
 
@@ -50,7 +50,7 @@ def _reader(accepts: Callable[[Any], bool], expected: str) -> Callable[[str, Any
     def read(name: str, value: Any) -> Any:
         if accepts(value):
             return value
-        raise SettingsDocumentError(f"{name} must be {expected}, not {_shown(value)}")
+        raise SettingsDocumentError(f"{name} must be {expected}, not {shown(json.dumps(value))}")
 
     return read
 
@@ -67,17 +67,13 @@ _optional_string = _reader(lambda value: value is None or isinstance(value, str)
 def _paths(name: str, value: Any) -> dict[str, CORSSettings | None]:
     """Policies per path prefix: each an object of arguments (read as the document is), or null."""
     if not isinstance(value, dict):
-        raise SettingsDocumentError(f"{name} must be an object of path prefixes, not {_shown(value)}")
+        raise SettingsDocumentError(f"{name} must be an object of path prefixes, not {shown(json.dumps(value))}")
     policies: dict[str, CORSSettings | None] = {}
     for prefix, policy in value.items():
         if policy is not None and not isinstance(policy, dict):
-            raise SettingsDocumentError(f"{name}[{show(prefix)}] must be an object of arguments or null")
+            raise SettingsDocumentError(f"{name}[{shown(prefix)}] must be an object of arguments or null")
         policies[prefix] = None if policy is None else CORSSettings(**_read_arguments(policy))
     return policies
-
-
-def _shown(value: Any) -> str:
-    return show(json.dumps(value))
 
 
 def _readers() -> dict[str, Callable[[str, Any], Any]]:
@@ -137,7 +133,7 @@ def _unreadable(name: str) -> str:
         why = " (it is code)" if "Callable" in fields[name] else ""
         return f"{name} cannot come from a settings source{why}: give it in the source's base settings"
     close = difflib.get_close_matches(name[:100], fields, n=1)
-    return f"unknown argument {show(name)}" + (f"; did you mean {close[0]!r}?" if close else "")
+    return f"unknown argument {shown(name)}" + (f"; did you mean {close[0]!r}?" if close else "")
 
 
 def settings_document(settings: CORSSettings | Mapping[str, Any]) -> bytes:

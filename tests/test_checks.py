@@ -8,16 +8,17 @@ from __future__ import annotations
 import ast
 import logging
 import re
+import time
 from types import ModuleType
 from typing import Any
 
 import pytest
 from asgi_harness import http_scope, run
 
-from fastcors._checks import Problem, check_config, example_matches, report
+from fastcors._checks import Problem, report
 from fastcors._config import CORSConfigError, build_config
 from fastcors._debug import denial_explainer
-from fastcors._settings import CORSSettings
+from fastcors._settings import CORSSettings, check_config
 
 
 def codes(**kwargs: object) -> list[str]:
@@ -43,6 +44,7 @@ CLEAN = [
     {"max_age": 0},
     {"allow_origins": ["http://[::1]:8080", "chrome-extension://abcdefghijklmnop"]},
     {"allow_origin_regex": r"https://([a-z0-9-]+\.)*example\.com"},
+    {"allow_origin_regex": r"https://([a-z0-9_-]+\.)+example\.org"},  # a nested quantifier, linear
     {"allow_origin_regex": r"https://[a-z0-9-]+\.example\.com"},
     {"allow_origin_regex": r"http://localhost:[0-9]+"},
     {"allow_origin_regex": r"https://(www|app)\.example\.co\.uk"},
@@ -239,11 +241,70 @@ def test_regex_bytes_pattern() -> None:
     assert codes(allow_origin_regex=rb"https://app\.example\.com") == ["regex-type"]
 
 
-def test_example_matches_follow_the_pattern() -> None:
-    examples = example_matches(r"https://(www|app)\.example\.com(:[0-9]+)?")
-    assert "https://www.example.com" in examples
-    assert "https://app.example.com" in examples
-    assert all(re.fullmatch(r"https://(www|app)\.example\.com(:[0-9]+)?", e) for e in examples)
+# A nested quantifier: a label of letters and digits, repeated, matches 'abc' as one
+# repetition or as several, and a refused origin makes the engine try every split.
+NESTED = r"https://([a-z0-9]+)*\.example\.com"
+# (Kept out of `allow_origin_regex=` literals: tests/test_regex_analysis.py collects those as
+# regexes that must pass.)
+NO_SIMPLE_REWRITE = r"https://(app|[a-z]+[a-z0-9]+)+\.example\.com"
+SQUARE = r"https://.*\..*\.example\.com"
+NESTED_AND_LOOKALIKE = r"https://([a-z]+)*.example\.com"
+
+
+def test_regex_backtracking_names_an_origin_pattern_and_a_rewrite() -> None:
+    problem = only("regex-backtracking", allow_origin_regex=NESTED)
+    assert problem.argument == "allow_origin_regex" and problem.value == NESTED
+    assert repr(NESTED) in problem.message and "exponentially" in problem.message
+    # The origin pattern offered is one fastcors accepts without a problem...
+    offered = re.search(r"allow_origin_patterns=\[('[^']+')\]", problem.message)
+    assert offered is not None
+    assert check_config(allow_origin_patterns=[ast.literal_eval(offered.group(1))]) == []
+    # ... and the rewrite offered passes every check and allows the same origins.
+    rewrite = re.search(r"write it as r'([^']+)'", problem.message)
+    assert rewrite is not None
+    assert codes(allow_origin_regex=rewrite.group(1)) == []
+    for origin in ["https://app.example.com", "https://.example.com", "https://a-b.example.com", "https://example.com"]:
+        assert bool(re.fullmatch(rewrite.group(1), origin)) == bool(re.fullmatch(NESTED, origin)), origin
+
+
+def test_regex_backtracking_without_a_simple_rewrite_says_how_to_write_one() -> None:
+    problem = only("regex-backtracking", allow_origin_regex=NO_SIMPLE_REWRITE)
+    assert "end each repeated part with a character" in problem.message
+    assert "allow_origin_patterns=['https://*.example.com']" in problem.message
+
+
+def test_regex_backtracking_polynomial() -> None:
+    problem = only("regex-backtracking", allow_origin_regex=SQUARE)
+    assert "faster than linearly" in problem.message and "square" in problem.message
+
+
+# Regexes on which the look-alike origins alone (about 25 characters each) would take seconds.
+SLOW_TO_TRY = [
+    r"https://([a-z0-9-]*[a-z0-9-]*)+\.example\.com",
+    r"https://(\w*\w*)+\.example\.com",
+    r"https://(.*)*\.example\.com",
+    r"https://([a-z0-9.]+)*example\.com",
+]
+
+
+@pytest.mark.parametrize("pattern", SLOW_TO_TRY)
+def test_checking_a_backtracking_regex_does_not_backtrack(pattern: str) -> None:
+    start = time.perf_counter()
+    found = codes(allow_origin_regex=pattern)
+    elapsed = time.perf_counter() - start
+    assert "regex-backtracking" in found
+    # Origins are tried on the regex rewritten (same origins), or not at all.
+    assert elapsed < 0.5, f"checking {pattern!r} took {elapsed:.2f} s"
+
+
+def test_regex_backtracking_only_for_strings_that_compile() -> None:
+    assert codes(allow_origin_regex="https://((a+)+") == ["regex-invalid"]
+    assert codes(allow_origin_regex=rb"https://(a+)+") == ["regex-type"]
+
+
+def test_regex_backtracking_is_reported_with_the_other_regex_problems() -> None:
+    # An unescaped dot (a look-alike) and a nested quantifier: both said.
+    assert codes(allow_origin_regex=NESTED_AND_LOOKALIKE) == ["regex-lookalike", "regex-backtracking"]
 
 
 # ---------------------------------------------------------------------------- methods, headers, max_age
@@ -519,6 +580,17 @@ def test_middleware_strict_raises_listing_every_problem(impl: ModuleType) -> Non
         assert problem.message in str(info.value)
 
 
+def test_middleware_backtracking_regex_warns_by_default_and_is_refused_when_strict(
+    impl: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="fastcors"):
+        impl.CORSMiddleware(_ok_app, allow_origin_regex=NESTED)
+    [record] = [r for r in caplog.records if r.name == "fastcors"]
+    assert record.levelno == logging.WARNING and repr(NESTED) in record.getMessage()
+    with pytest.raises(CORSConfigError, match=r"\[regex-backtracking\]"):
+        impl.CORSMiddleware(_ok_app, allow_origin_regex=NESTED, strict=True)
+
+
 def test_middleware_warns_once_per_problem(impl: ModuleType, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="fastcors"):
         impl.CORSMiddleware(_ok_app, allow_origins=["https://app.example.com/"])
@@ -548,3 +620,23 @@ def test_explains_near_misses_from_the_shared_origin_rules(
         assert "; the allowed" not in line and "differs from the allowed" not in line
     else:
         assert hint in line
+
+
+def test_a_check_that_raises_on_a_built_configuration_propagates(
+    impl: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bug in a check must fail loudly, not leave the configuration unchecked in silence.
+    def broken(method: str) -> list[Problem]:
+        raise RuntimeError("a bug in a check")
+
+    monkeypatch.setattr("fastcors._checks._method_problems", broken)
+    with pytest.raises(RuntimeError, match="a bug in a check"):
+        impl.CORSMiddleware(None, allow_methods=["GET"])
+    with pytest.raises(RuntimeError, match="a bug in a check"):
+        check_config(allow_methods=["GET"])
+
+
+def test_check_config_on_refused_arguments_reports_what_it_can() -> None:
+    # The constructor refuses the pattern; the other arguments are still checked.
+    problems = check_config(allow_origins=["https://a.example/"], allow_origin_patterns=["https://*example.com"])
+    assert [p.code for p in problems] == ["origin-trailing-slash", "pattern-invalid"]

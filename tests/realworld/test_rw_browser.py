@@ -25,8 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .rw_browser import PAGE
-from .rw_fetch_cases import CASES, BrowserRun, Case, assert_verdict, run_cases, served_implementation
+from .rw_browser import CASES, PAGE, BrowserRun, Case, assert_verdict, run_cases, served_implementation
 from .rw_support import impl_env, serving, verdict_table
 
 TABLE = verdict_table("browser CORS verdicts: what JavaScript got | what the API server received")

@@ -26,8 +26,7 @@ import httpx
 import pytest
 from asgi_harness import require_modules
 
-from .rw_browser import RUN_FETCHES_JS, page_server
-from .rw_fetch_cases import Fetch, console_reason
+from .rw_browser import RUN_FETCHES_JS, Fetch, console_reason, page_server
 from .rw_support import IMPLS, impl_env, serving, verdict_table
 
 TABLE = verdict_table("browser: error responses (what JavaScript got)")

@@ -21,8 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .rw_browser import PAGE
-from .rw_fetch_cases import CASES, run_cases
+from .rw_browser import CASES, PAGE, run_cases
 from .rw_support import IMPLS, impl_env, serving, verdict_table
 
 OLD = "0.46.2"

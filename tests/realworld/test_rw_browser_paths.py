@@ -22,8 +22,7 @@ import httpx
 import pytest
 from asgi_harness import require_modules
 
-from .rw_browser import OTHER, PAGE, run_fetches
-from .rw_fetch_cases import WITH_COOKIE, Fetch, verdict
+from .rw_browser import OTHER, PAGE, WITH_COOKIE, Fetch, run_fetches, verdict
 from .rw_support import IMPLS, impl_env, serving, verdict_table
 
 TABLE = verdict_table("browser CORS verdicts per path: fastcors paths= vs Starlette mounted per router")

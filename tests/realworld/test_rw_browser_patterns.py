@@ -37,9 +37,8 @@ from typing import Any
 import httpx
 import pytest
 
-from . import rw_fetch_cases as cases
-from .rw_browser import page_server, run_fetches
-from .rw_fetch_cases import PUT_CUSTOM, WITH_COOKIE, BrowserRun, Case, Fetch, case_path
+from . import rw_browser as cases
+from .rw_browser import PUT_CUSTOM, WITH_COOKIE, BrowserRun, Case, Fetch, case_path, page_server, run_fetches
 from .rw_support import impl_env, serving, verdict_table
 
 API_HOST = "api.example.test"

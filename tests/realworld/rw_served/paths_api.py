@@ -21,7 +21,7 @@ import os
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from rw_served.browser_service import COOKIE_NAME, MIDDLEWARE, with_service
+from rw_served.browser_api import COOKIE_NAME, MIDDLEWARE, with_service
 
 PAGE_ORIGIN = os.environ.get("RW_PAGE_ORIGIN", "http://127.0.0.1:1")
 OTHER_ORIGIN = os.environ.get("RW_OTHER_ORIGIN", "http://localhost:1")
