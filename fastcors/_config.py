@@ -70,6 +70,7 @@ class Config:
     methods_fallback: Any
     allow_all_headers: bool
     allowed_headers: frozenset[str]
+    header_names: HeaderNames  # the same, as the tables the request path scans with
     allow_private_network: bool
     # Whether Access-Control-Request-Private-Network is looked at (Starlette 1.0 on).
     check_private_network: bool
@@ -165,6 +166,61 @@ WEBSOCKET_DENIAL = (
 )
 
 
+# Starlette decodes a header value as latin-1, then lower-cases and strips its items: on
+# latin-1 text both act byte by byte, so these tables, read off Python's own str methods
+# for each of the 256 characters, let the request path apply them to the bytes as they came.
+# (A character whose lower case were not one latin-1 character would fail here, at import.)
+LATIN1_LOWER = bytes(ord(chr(byte).lower()) for byte in range(256))
+# 1 for a byte whose lower-cased character str.strip() removes (\t to \r, \x1c to \x1f, space, \x85, \xa0).
+LATIN1_STRIPPED = bytes(chr(byte).lower().strip() == "" for byte in range(256))
+LATIN1_WHITESPACE = bytes(byte for byte in range(256) if LATIN1_STRIPPED[byte])
+
+
+@dataclass(frozen=True)
+class HeaderNames:
+    """Starlette's requested-headers test (see refused_headers) as tables over latin-1 bytes.
+
+    An Access-Control-Request-Headers value is allowed when every item, split on ",",
+    lower-cased and stripped, is one of the allowed names. The request path scans the bytes
+    against these tables, stopping at the first refused item (Starlette's answer depends on
+    nothing after it).
+    """
+
+    lower: bytes  # LATIN1_LOWER
+    stripped: bytes  # LATIN1_STRIPPED
+    whitespace: bytes  # LATIN1_WHITESPACE, for bytes.strip
+    # The allowed names, lower-cased, as latin-1 bytes (a name outside latin-1 matches nothing).
+    allowed: frozenset[bytes]
+    # The same for the byte scan, by first byte (256 tuples, longest name first), holding
+    # only names a stripped item can equal: not empty, no "," and no whitespace at either end.
+    by_first_byte: tuple[tuple[bytes, ...], ...]
+    empty_allowed: bool  # whether "" is allowed (else an empty item is refused)
+
+
+def header_names(allowed_lower: frozenset[str]) -> HeaderNames:
+    """The tables of HeaderNames for the allowed names, already lower-cased as Starlette does."""
+    allowed = frozenset(name.encode("latin-1") for name in allowed_lower if name.isascii() or max(name) <= "\xff")
+    buckets: list[list[bytes]] = [[] for _ in range(256)]
+    for name in allowed:
+        if (
+            name
+            and b"," not in name
+            and name.strip(LATIN1_WHITESPACE) == name
+            # The scan takes an item's byte as matching when equal to the name's: true of a
+            # lower-cased name, whose every byte is its own lower case (checked all the same).
+            and name.translate(LATIN1_LOWER) == name
+        ):
+            buckets[name[0]].append(name)
+    return HeaderNames(
+        lower=LATIN1_LOWER,
+        stripped=LATIN1_STRIPPED,
+        whitespace=LATIN1_WHITESPACE,
+        allowed=allowed,
+        by_first_byte=tuple(tuple(sorted(bucket, key=lambda name: (-len(name), name))) for bucket in buckets),
+        empty_allowed=b"" in allowed,
+    )
+
+
 def refused_headers(allowed: frozenset[str], requested: str) -> list[str]:
     """The items of an Access-Control-Request-Headers value that `allowed` refuses.
 
@@ -245,6 +301,7 @@ def build_config(settings: CORSSettings) -> Config:
     if allow_credentials:
         preflight_headers["Access-Control-Allow-Credentials"] = "true"
 
+    allowed_headers = frozenset(h.lower() for h in sorted_headers)
     origins, origins_fallback = _exact_set(allow_origins)
     methods, methods_fallback = _exact_set(allow_methods)
     simple = _raw_headers("allow/expose headers", simple_headers)
@@ -288,7 +345,8 @@ def build_config(settings: CORSSettings) -> Config:
         methods=methods,
         methods_fallback=methods_fallback,
         allow_all_headers=bool(allow_all_headers),
-        allowed_headers=frozenset(h.lower() for h in sorted_headers),
+        allowed_headers=allowed_headers,
+        header_names=header_names(allowed_headers),
         allow_private_network=bool(settings.allow_private_network),
         check_private_network=starlette.private_network,
         preflight_headers=raw_preflight_headers,

@@ -34,7 +34,7 @@ from fastcors._config import (
     RESPONSE_NAME_INITIALS,
     WEBSOCKET_FAILURE,
     Config,
-    refused_headers,
+    HeaderNames,
 )
 from fastcors._debug import denial_explainer, show
 from fastcors._errors import logger
@@ -355,6 +355,101 @@ class Pattern:
         return _are_labels(origin, start, end - size)
 
 
+@cython.final
+@cython.cclass
+class RequestedHeaders:
+    """Starlette's test of an Access-Control-Request-Headers value, on its bytes as they came.
+
+    Starlette decodes the value as latin-1, splits it on ",", and refuses it unless every item,
+    lower-cased and stripped, is an allowed name. `allows` answers the same from the tables of
+    _config.HeaderNames, and stops at the first refused item: Starlette's answer depends on
+    nothing after it. Compiled, it reads the bytes in place (no object per item): each item
+    costs a comparison with the allowed names sharing its first letter, case aside, and a
+    byte of whitespace or separator costs a table look-up.
+    """
+
+    lower: bytes
+    stripped: bytes
+    whitespace: bytes
+    allowed: frozenset
+    by_first_byte: tuple
+    empty_allowed: cython.bint
+
+    def __init__(self, names: HeaderNames) -> None:
+        if len(names.lower) != 256 or len(names.stripped) != 256 or len(names.by_first_byte) != 256:
+            raise ValueError("HeaderNames tables must have 256 entries")  # compiled code indexes them by a byte
+        self.lower = names.lower
+        self.stripped = names.stripped
+        self.whitespace = names.whitespace
+        self.allowed = names.allowed
+        self.by_first_byte = names.by_first_byte
+        self.empty_allowed = names.empty_allowed
+
+    @cython.ccall
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    def allows(self, value: bytes) -> cython.bint:
+        """Whether every item of `value` is allowed (Starlette's verdict)."""
+        if not cython.compiled:
+            # Starlette's own steps, on bytes: lower-case, split, strip, look up.
+            for item in value.translate(self.lower).split(b","):  # noqa: SIM110 (a loop says it plainly)
+                if item.strip(self.whitespace) not in self.allowed:
+                    return False
+            return True
+        # (Unchecked indexes: every index below is tested against `size` first, and the two
+        # tables have 256 entries, which __init__ holds; bucket tuples are read through a typed
+        # loop, checked by Cython.)
+        data: cython.p_const_uchar = value
+        lower: cython.p_const_uchar = self.lower
+        stripped: cython.p_const_uchar = self.stripped
+        size: cython.Py_ssize_t = len(value)
+        i: cython.Py_ssize_t = 0  # the start of the item being read
+        j: cython.Py_ssize_t
+        k: cython.Py_ssize_t
+        length: cython.Py_ssize_t
+        c: cython.uchar
+        name: bytes
+        spelled: cython.p_const_uchar
+        while True:
+            while i < size and stripped[data[i]]:
+                i += 1
+            if i == size or data[i] == 44:  # an empty item (44 is ",")
+                if not self.empty_allowed:
+                    return False
+                if i == size:
+                    return True
+                i += 1
+                continue
+            # The one allowed name this item can be, if any: a name it starts with, case aside,
+            # followed by nothing but whitespace up to the next "," or the end.
+            j = -1
+            bucket: tuple = self.by_first_byte[lower[data[i]]]
+            for name in bucket:
+                length = len(name)
+                if length > size - i:
+                    continue
+                spelled = name
+                k = 0
+                while k < length:
+                    c = data[i + k]
+                    if c != spelled[k] and lower[c] != spelled[k]:
+                        break
+                    k += 1
+                if k < length:
+                    continue
+                j = i + length
+                while j < size and stripped[data[j]]:
+                    j += 1
+                if j == size or data[j] == 44:
+                    break
+                j = -1
+            if j < 0:
+                return False
+            if j == size:
+                return True
+            i = j + 1
+
+
 @cython.cfunc
 def _ask_origin_func(func: object, origin: bytes) -> cython.bint:
     # The user's code: whatever it does, the answer is a clean allow or deny, never a 500.
@@ -385,8 +480,8 @@ class Policy:
     # For the uncompiled twin: over 30 attributes would make every instance's __dict__ unshared,
     # and each attribute read slower; the two memos, declared readable, stay in __dict__.
     __slots__ = (
-        "__dict__", "allow_all_headers", "allow_all_origins", "allow_private_network", "allowed_headers",
-        "check_private_network", "config", "explain_denial", "generation", "has_paths", "last_headers_verdict",
+        "__dict__", "allow_all_headers", "allow_all_origins", "allow_private_network", "check_private_network",
+        "config", "explain_denial", "generation", "has_paths", "header_scan", "last_headers_verdict",
         "last_regex_origin", "last_regex_verdict", "last_requested_headers", "methods", "methods_fallback",
         "named_suffix", "named_suffix_at", "origin_answers", "origin_extended", "origin_func", "origin_patterns",
         "origin_regex", "origins", "origins_fallback", "path_policies", "path_prefixes", "preflight_answers",
@@ -414,7 +509,7 @@ class Policy:
     methods: frozenset
     methods_fallback: object
     allow_all_headers: cython.bint
-    allowed_headers: frozenset
+    header_scan: RequestedHeaders
     header_verdicts = cython.declare(object, visibility="readonly")  # a memo
     allow_private_network: cython.bint
     check_private_network: cython.bint
@@ -474,7 +569,7 @@ class Policy:
         self.methods = config.methods
         self.methods_fallback = config.methods_fallback
         self.allow_all_headers = config.allow_all_headers
-        self.allowed_headers = config.allowed_headers
+        self.header_scan = RequestedHeaders(config.header_names)
         self.header_verdicts = new_memo()
         self.allow_private_network = config.allow_private_network
         self.check_private_network = config.check_private_network
@@ -624,6 +719,8 @@ class Policy:
 
     @cython.cfunc
     def headers_allowed(self, requested: bytes) -> cython.bint:
+        if len(requested) > _MEMO_KEY_BYTES:  # too long to remember: not looked up either
+            return self.header_scan.allows(requested)
         slot: cython.Py_ssize_t  # in the headers memo (compiled)
         if _COMPILED and _WITH_GIL:
             # The last list seen twice, compared without hashing it, as for the regex's origins.
@@ -636,7 +733,7 @@ class Policy:
         else:
             verdict = self.header_verdicts.get(requested)
         if verdict is None:
-            verdict = not refused_headers(self.allowed_headers, requested.decode("latin-1"))
+            verdict = self.header_scan.allows(requested)
             if _COMPILED:
                 _remember(self.header_verdicts, slot, requested, verdict)
             else:
@@ -656,10 +753,15 @@ class Policy:
             answers = self.origin_answers_of(origin)
         else:  # (no hash of the origin for an empty dict: `*` needs none)
             answers = self.origin_answers.get(origin) if self.origin_answers else None
+        # Decided once, for the ready answer and the general one alike (it has no side effect
+        # to order: only the method's test, with an odd allow_methods, can raise).
+        headers_refused: cython.bint = (
+            requested_headers is not None and not self.allow_all_headers and not self.headers_allowed(requested_headers)
+        )
         if (
             answers is not None
             and (private_network is None or not self.check_private_network)
-            and (requested_headers is None or (not self.allow_all_headers and self.headers_allowed(requested_headers)))
+            and (requested_headers is None or (not self.allow_all_headers and not headers_refused))
             and self.method_allowed(method)
         ):
             # An allowed origin asking for nothing refused: its answer is ready (a fresh list,
@@ -677,7 +779,7 @@ class Policy:
         if requested_headers is not None:
             if self.allow_all_headers:
                 headers.append((_ALLOW_HEADERS, requested_headers))
-            elif not self.headers_allowed(requested_headers):
+            elif headers_refused:
                 failures |= _HEADERS_FAILURE
         if private_network is not None and self.check_private_network:
             if self.allow_private_network:
