@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -191,16 +192,20 @@ class HeaderNames:
     whitespace: bytes  # LATIN1_WHITESPACE, for bytes.strip
     # The allowed names, lower-cased, as latin-1 bytes (a name outside latin-1 matches nothing).
     allowed: frozenset[bytes]
-    # The same for the byte scan, by first byte (256 tuples, longest name first), holding
-    # only names a stripped item can equal: not empty, no "," and no whitespace at either end.
-    by_first_byte: tuple[tuple[bytes, ...], ...]
+    # The same for the compiled scan, flat (it reads them in place, with no object to handle):
+    # only names a stripped item can equal (not empty, no "," and no whitespace at either end),
+    # grouped by first byte, each name a 4-byte length and its bytes; and where each byte's
+    # group starts in `names`, 257 offsets of 4 bytes (the last, the end of `names`). Numbers
+    # are in the machine's byte order: compiled, each is one load.
+    names: bytes
+    starts: bytes
     empty_allowed: bool  # whether "" is allowed (else an empty item is refused)
 
 
 def header_names(allowed_lower: frozenset[str]) -> HeaderNames:
     """The tables of HeaderNames for the allowed names, already lower-cased as Starlette does."""
     allowed = frozenset(name.encode("latin-1") for name in allowed_lower if name.isascii() or max(name) <= "\xff")
-    buckets: list[list[bytes]] = [[] for _ in range(256)]
+    groups: list[list[bytes]] = [[] for _ in range(256)]
     for name in allowed:
         if (
             name
@@ -210,13 +215,21 @@ def header_names(allowed_lower: frozenset[str]) -> HeaderNames:
             # lower-cased name, whose every byte is its own lower case (checked all the same).
             and name.translate(LATIN1_LOWER) == name
         ):
-            buckets[name[0]].append(name)
+            groups[name[0]].append(name)
+    names = bytearray()
+    starts = bytearray()
+    for group in groups:
+        starts += len(names).to_bytes(4, sys.byteorder)
+        for name in sorted(group):
+            names += len(name).to_bytes(4, sys.byteorder) + name
+    starts += len(names).to_bytes(4, sys.byteorder)
     return HeaderNames(
         lower=LATIN1_LOWER,
         stripped=LATIN1_STRIPPED,
         whitespace=LATIN1_WHITESPACE,
         allowed=allowed,
-        by_first_byte=tuple(tuple(sorted(bucket, key=lambda name: (-len(name), name))) for bucket in buckets),
+        names=bytes(names),
+        starts=bytes(starts),
         empty_allowed=b"" in allowed,
     )
 

@@ -8,6 +8,7 @@ decision that depends only on the configuration was made in ``_config``.
 from __future__ import annotations
 
 import os
+import sys
 import sysconfig
 from collections.abc import Callable, Collection, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ else:
     except ImportError:  # pure-Python install without Cython: the decorators are no-ops
         from fastcors import _cython_shim as cython
         from fastcors._cython_shim import compiled as _COMPILED
+if cython.compiled:  # C's own, vectorized searches (the requested-headers scan)
+    from cython.cimports.libc.string import memcmp, memcpy
 
 from fastcors._config import (
     HEADERS_FAILURE,
@@ -355,6 +358,25 @@ class Pattern:
         return _are_labels(origin, start, end - size)
 
 
+def _offset(table: bytes, at: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """The 4-byte number at `at` in `table`, in the machine's byte order (see _config.HeaderNames)."""
+    return int.from_bytes(table[at : at + 4], sys.byteorder)
+
+
+def _check_name_table(names: bytes, starts: bytes) -> None:
+    """Raise ValueError unless `names` and `starts` are laid out as _config.HeaderNames says:
+    compiled code reads them in place, and must never read past them."""
+    if len(starts) != 257 * 4 or _offset(starts, 0) != 0 or _offset(starts, 256 * 4) != len(names):
+        raise ValueError("HeaderNames: `starts` must be 257 offsets into `names`, from 0 to its end")
+    for byte in range(256):
+        at, end = _offset(starts, byte * 4), _offset(starts, byte * 4 + 4)
+        while at < end:
+            length = _offset(names, at)
+            if length == 0 or at + 4 + length > end or names[at + 4] != byte:
+                raise ValueError(f"HeaderNames: the names starting with byte {byte} are not laid out as they must be")
+            at += 4 + length
+
+
 @cython.final
 @cython.cclass
 class RequestedHeaders:
@@ -363,31 +385,35 @@ class RequestedHeaders:
     Starlette decodes the value as latin-1, splits it on ",", and refuses it unless every item,
     lower-cased and stripped, is an allowed name. `allows` answers the same from the tables of
     _config.HeaderNames, and stops at the first refused item: Starlette's answer depends on
-    nothing after it. Compiled, it reads the bytes in place (no object per item): each item
-    costs a comparison with the allowed names sharing its first letter, case aside, and a
-    byte of whitespace or separator costs a table look-up.
+    nothing after it. Compiled, it reads the bytes in place, with no object per item: an item
+    costs a table look-up per byte of whitespace around it and, for each allowed name of its
+    first letter (case aside), one look at the byte that would follow that name, and a
+    comparison with it if that byte is a "," or whitespace.
     """
 
     lower: bytes
     stripped: bytes
     whitespace: bytes
     allowed: frozenset
-    by_first_byte: tuple
+    names: bytes
+    starts: bytes
     empty_allowed: cython.bint
 
     def __init__(self, names: HeaderNames) -> None:
-        if len(names.lower) != 256 or len(names.stripped) != 256 or len(names.by_first_byte) != 256:
-            raise ValueError("HeaderNames tables must have 256 entries")  # compiled code indexes them by a byte
+        # Compiled code indexes the tables by a byte, and walks `names` by the offsets and
+        # lengths it holds: all of it checked here, once.
+        if len(names.lower) != 256 or len(names.stripped) != 256:
+            raise ValueError("HeaderNames: `lower` and `stripped` must have 256 entries")
+        _check_name_table(names.names, names.starts)
         self.lower = names.lower
         self.stripped = names.stripped
         self.whitespace = names.whitespace
         self.allowed = names.allowed
-        self.by_first_byte = names.by_first_byte
+        self.names = names.names
+        self.starts = names.starts
         self.empty_allowed = names.empty_allowed
 
     @cython.ccall
-    @cython.boundscheck(False)
-    @cython.wraparound(False)
     def allows(self, value: bytes) -> cython.bint:
         """Whether every item of `value` is allowed (Starlette's verdict)."""
         if not cython.compiled:
@@ -396,58 +422,117 @@ class RequestedHeaders:
                 if item.strip(self.whitespace) not in self.allowed:
                     return False
             return True
-        # (Unchecked indexes: every index below is tested against `size` first, and the two
-        # tables have 256 entries, which __init__ holds; bucket tuples are read through a typed
-        # loop, checked by Cython.)
         data: cython.p_const_uchar = value
-        lower: cython.p_const_uchar = self.lower
-        stripped: cython.p_const_uchar = self.stripped
         size: cython.Py_ssize_t = len(value)
-        i: cython.Py_ssize_t = 0  # the start of the item being read
-        j: cython.Py_ssize_t
-        k: cython.Py_ssize_t
-        length: cython.Py_ssize_t
-        c: cython.uchar
-        name: bytes
-        spelled: cython.p_const_uchar
+        stripped: cython.p_const_uchar = self.stripped
+        lower: cython.p_const_uchar = self.lower
+        names: cython.p_const_uchar = self.names
+        starts: cython.p_const_uchar = self.starts
+        start: cython.Py_ssize_t = 0  # of the item being read
+        end: cython.Py_ssize_t  # of that item: its "," or the end of the value
         while True:
-            while i < size and stripped[data[i]]:
-                i += 1
-            if i == size or data[i] == 44:  # an empty item (44 is ",")
+            while start < size and stripped[data[start]]:
+                start += 1
+            if start == size or data[start] == 44:  # an empty item (44 is ",")
                 if not self.empty_allowed:
                     return False
-                if i == size:
-                    return True
-                i += 1
-                continue
-            # The one allowed name this item can be, if any: a name it starts with, case aside,
-            # followed by nothing but whitespace up to the next "," or the end.
-            j = -1
-            bucket: tuple = self.by_first_byte[lower[data[i]]]
-            for name in bucket:
-                length = len(name)
-                if length > size - i:
-                    continue
-                spelled = name
-                k = 0
-                while k < length:
-                    c = data[i + k]
-                    if c != spelled[k] and lower[c] != spelled[k]:
-                        break
-                    k += 1
-                if k < length:
-                    continue
-                j = i + length
-                while j < size and stripped[data[j]]:
-                    j += 1
-                if j == size or data[j] == 44:
-                    break
-                j = -1
-            if j < 0:
-                return False
-            if j == size:
+                end = start
+            else:
+                end = _end_of_allowed_name(data, start, size, lower, stripped, names, starts)
+                if end < 0:
+                    return False
+            if end == size:
                 return True
-            i = j + 1
+            start = end + 1
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+def _end_of_allowed_name(
+    data: cython.p_const_uchar,
+    start: cython.Py_ssize_t,
+    size: cython.Py_ssize_t,
+    lower: cython.p_const_uchar,
+    stripped: cython.p_const_uchar,
+    names: cython.p_const_uchar,
+    starts: cython.p_const_uchar,
+) -> cython.Py_ssize_t:
+    """Where the item at `start` of the `size` bytes at `data` ends (its "," or `size`) if it is
+    an allowed name, else -1 (compiled only: the tables of RequestedHeaders, checked when it was
+    made). The item starts with a byte that is neither whitespace nor ",".
+
+    No search for the "," first: an allowed name is followed by whitespace, a "," or the end,
+    which rules out most names of the item's first letter in one look, and the "," comes right
+    after the name that matches.
+    """
+    group: cython.Py_ssize_t = lower[data[start]] * 4
+    at: cython.Py_ssize_t = _read_offset(starts, group)
+    last: cython.Py_ssize_t = _read_offset(starts, group + 4)
+    length: cython.Py_ssize_t
+    spelled: cython.p_const_uchar
+    end: cython.Py_ssize_t
+    k: cython.Py_ssize_t
+    while at < last:
+        length = _read_offset(names, at)
+        spelled = names + at + 4
+        at += 4 + length
+        end = start + length
+        if end > size or (end < size and data[end] != 44 and not stripped[data[end]]):
+            continue
+        if not _same_bytes(data + start, spelled, length):  # as browsers send names: in lower case
+            k = 0
+            while k < length and lower[data[start + k]] == spelled[k]:
+                k += 1
+            if k < length:
+                continue
+        while end < size and stripped[data[end]]:
+            end += 1
+        if end == size or data[end] == 44:
+            return end
+    return -1
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+def _same_bytes(a: cython.p_const_uchar, b: cython.p_const_uchar, length: cython.Py_ssize_t) -> cython.bint:
+    """memcmp(a, b, length) == 0, without a call for names of 4 bytes or more: 8 (or 4) bytes
+    at a time, the last ones overlapping those before (compiled only)."""
+    if length < 8:
+        if length < 4:
+            return memcmp(a, b, length) == 0
+        u: cython.uint = 0
+        v: cython.uint = 0
+        memcpy(cython.address(u), a, 4)
+        memcpy(cython.address(v), b, 4)
+        if u != v:
+            return False
+        memcpy(cython.address(u), a + length - 4, 4)
+        memcpy(cython.address(v), b + length - 4, 4)
+        return u == v
+    x: cython.ulonglong = 0
+    y: cython.ulonglong = 0
+    i: cython.Py_ssize_t = 0
+    while i < length - 8:
+        memcpy(cython.address(x), a + i, 8)
+        memcpy(cython.address(y), b + i, 8)
+        if x != y:
+            return False
+        i += 8
+    memcpy(cython.address(x), a + length - 8, 8)
+    memcpy(cython.address(y), b + length - 8, 8)
+    return x == y
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+def _read_offset(table: cython.p_const_uchar, at: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """_offset, on a C pointer (compiled only): one load (memcpy, as unaligned reads must be)."""
+    offset: cython.uint = 0
+    memcpy(cython.address(offset), table + at, 4)
+    return offset
 
 
 @cython.cfunc

@@ -40,5 +40,9 @@ def annotation_typing(_enabled: bool) -> Callable[[T], T]:
 boundscheck = wraparound = annotation_typing
 
 
+def exceptval(*_args: Any, **_kwargs: Any) -> Callable[[T], T]:
+    return _identity
+
+
 def declare(_type: Any = None, value: Any = None, **_kwargs: Any) -> Any:
     return value
