@@ -101,6 +101,10 @@ class Config:
     small_origin_answers: tuple[Any, ...] | None
     # The allowed methods as a tuple when there are few (compared the same way), else None.
     small_methods: tuple[bytes, ...] | None
+    # The longest key of `origin_answers` and of `methods` (0 when empty or None): a longer
+    # origin or method, whatever its length, is refused without being hashed.
+    longest_origin: int
+    longest_method: int
     # fastcors' own, opt-in rules, consulted only when Starlette's rules refuse an origin.
     origin_patterns: tuple[OriginPattern, ...]
     origin_func: Callable[[str], bool] | None
@@ -376,6 +380,8 @@ def build_config(settings: CORSSettings) -> Config:
         if len(origin_answers) <= SMALL_SET
         else None,
         small_methods=tuple(sorted(methods)) if methods is not None and len(methods) <= SMALL_SET else None,
+        longest_origin=max(map(len, origin_answers), default=0),
+        longest_method=max(map(len, methods or ()), default=0),
         origin_patterns=origin_patterns,
         origin_func=origin_func,
         websocket_guard=websocket_guard,

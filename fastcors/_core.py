@@ -567,14 +567,14 @@ class Policy:
     __slots__ = (
         "__dict__", "allow_all_headers", "allow_all_origins", "allow_private_network", "check_private_network",
         "config", "explain_denial", "generation", "has_paths", "header_scan", "last_headers_verdict",
-        "last_regex_origin", "last_regex_verdict", "last_requested_headers", "methods", "methods_fallback",
-        "named_suffix", "named_suffix_at", "origin_answers", "origin_extended", "origin_func", "origin_patterns",
-        "origin_regex", "origins", "origins_fallback", "path_policies", "path_prefixes", "preflight_answers",
-        "preflight_explicit_origin", "preflight_headers", "reflect_any_origin", "reflect_origin_on_cookie",
-        "regex_fullmatch", "response_names", "route_path_rule", "settings", "simple_after_origin",
-        "simple_before_origin", "simple_headers", "small_methods", "small_origin_answers", "suffix_not_named",
-        "suffix_without_origin", "vary_header", "vary_joins_every_value", "vary_on_every_response",
-        "websocket_denial", "websocket_guard",
+        "last_regex_origin", "last_regex_verdict", "last_requested_headers", "longest_method", "longest_origin",
+        "methods", "methods_fallback", "named_suffix", "named_suffix_at", "origin_answers", "origin_extended",
+        "origin_func", "origin_patterns", "origin_regex", "origins", "origins_fallback", "path_policies",
+        "path_prefixes", "preflight_answers", "preflight_explicit_origin", "preflight_headers",
+        "reflect_any_origin", "reflect_origin_on_cookie", "regex_fullmatch", "response_names", "route_path_rule",
+        "settings", "simple_after_origin", "simple_before_origin", "simple_headers", "small_methods",
+        "small_origin_answers", "suffix_not_named", "suffix_without_origin", "vary_header",
+        "vary_joins_every_value", "vary_on_every_response", "websocket_denial", "websocket_guard",
     )  # fmt: skip
 
     config: object
@@ -610,6 +610,8 @@ class Policy:
     origin_answers: dict
     small_origin_answers: tuple  # or None
     small_methods: tuple  # or None
+    longest_origin: cython.Py_ssize_t
+    longest_method: cython.Py_ssize_t
     regex_fullmatch: object  # origin_regex.fullmatch, looked up once
     last_regex_origin: bytes  # see unlisted_origin_allowed (compiled, with the GIL)
     last_regex_verdict: cython.bint
@@ -670,6 +672,8 @@ class Policy:
         self.origin_answers = config.origin_answers
         self.small_origin_answers = config.small_origin_answers
         self.small_methods = config.small_methods
+        self.longest_origin = config.longest_origin
+        self.longest_method = config.longest_method
         self.regex_fullmatch = None if config.origin_regex is None else config.origin_regex.fullmatch
         self.origin_extended = config.origin_extended
         self.origin_patterns = tuple(Pattern(pattern) for pattern in config.origin_patterns)
@@ -785,7 +789,7 @@ class Policy:
         """
         if self.small_origin_answers is not None:
             return _find(self.small_origin_answers, origin)
-        if len(self.origin_answers) == 0:
+        if len(origin) > self.longest_origin:  # (covers an empty dict)
             return None
         return self.origin_answers.get(origin)
 
@@ -799,7 +803,7 @@ class Policy:
                     return True
             return False
         if self.methods is not None:
-            return method in self.methods
+            return len(method) <= self.longest_method and method in self.methods
         return method.decode("latin-1") in self.methods_fallback
 
     @cython.cfunc
