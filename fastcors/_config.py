@@ -242,6 +242,7 @@ def refused_headers(allowed: frozenset[str], requested: str) -> list[str]:
     """The items of an Access-Control-Request-Headers value that `allowed` refuses.
 
     Starlette's test: split on ",", lower-case, strip, look up (so an empty item is refused).
+    For the denial explanations, which list them all; the request path scans with HeaderNames.
     """
     return [item for item in requested.split(",") if item.lower().strip() not in allowed]
 

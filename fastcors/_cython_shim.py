@@ -26,7 +26,7 @@ def _identity(obj: T) -> T:
     return obj
 
 
-cclass = final = cfunc = inline = _identity
+cclass = final = cfunc = ccall = inline = _identity
 
 
 def freelist(_size: builtins.int) -> Callable[[T], T]:
