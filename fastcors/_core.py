@@ -447,7 +447,6 @@ class RequestedHeaders:
 
 
 @cython.cfunc
-@cython.inline
 @cython.exceptval(check=False)
 def _end_of_allowed_name(
     data: cython.p_const_uchar,
@@ -494,7 +493,6 @@ def _end_of_allowed_name(
 
 
 @cython.cfunc
-@cython.inline
 @cython.exceptval(check=False)
 def _same_bytes(a: cython.p_const_uchar, b: cython.p_const_uchar, length: cython.Py_ssize_t) -> cython.bint:
     """memcmp(a, b, length) == 0, without a call for names of 4 bytes or more: 8 (or 4) bytes
@@ -526,7 +524,6 @@ def _same_bytes(a: cython.p_const_uchar, b: cython.p_const_uchar, length: cython
 
 
 @cython.cfunc
-@cython.inline
 @cython.exceptval(check=False)
 def _read_offset(table: cython.p_const_uchar, at: cython.Py_ssize_t) -> cython.Py_ssize_t:
     """_offset, on a C pointer (compiled only): one load (memcpy, as unaligned reads must be)."""
@@ -842,15 +839,16 @@ class Policy:
             answers = self.origin_answers_of(origin)
         else:  # (no hash of the origin for an empty dict: `*` needs none)
             answers = self.origin_answers.get(origin) if self.origin_answers else None
-        # Decided once, for the ready answer and the general one alike (it has no side effect
-        # to order: only the method's test, with an odd allow_methods, can raise).
-        headers_refused: cython.bint = (
-            requested_headers is not None and not self.allow_all_headers and not self.headers_allowed(requested_headers)
-        )
+        # The requested headers' verdict, once decided (1 allowed, 0 refused): the general answer
+        # below reuses the one the ready answer's test may have reached.
+        headers_verdict: cython.int = -1
         if (
             answers is not None
             and (private_network is None or not self.check_private_network)
-            and (requested_headers is None or (not self.allow_all_headers and not headers_refused))
+            and (
+                requested_headers is None
+                or (not self.allow_all_headers and (headers_verdict := self.headers_allowed(requested_headers)))
+            )
             and self.method_allowed(method)
         ):
             # An allowed origin asking for nothing refused: its answer is ready (a fresh list,
@@ -868,7 +866,7 @@ class Policy:
         if requested_headers is not None:
             if self.allow_all_headers:
                 headers.append((_ALLOW_HEADERS, requested_headers))
-            elif headers_refused:
+            elif headers_verdict == 0 or (headers_verdict < 0 and not self.headers_allowed(requested_headers)):
                 failures |= _HEADERS_FAILURE
         if private_network is not None and self.check_private_network:
             if self.allow_private_network:
