@@ -203,16 +203,16 @@ def _same_str(value: object, constant: str) -> cython.bint:
 def _preflight_header(name: object) -> cython.int:
     """0 for origin, 1 access-control-request-method, 2 ...-headers, 3 ...-private-network, else -1."""
     if type(name) is bytes:
-        exact: bytes = cython.cast(bytes, name)  # (compared as bytes: no type test per comparison)
-        size: cython.Py_ssize_t = len(exact)
+        # (Compared as the bytes they are: no type test per comparison.)
+        size: cython.Py_ssize_t = len(cython.cast(bytes, name))
         if size == 6:
-            return 0 if exact == _ORIGIN else -1
+            return 0 if cython.cast(bytes, name) == _ORIGIN else -1
         if size == 29:
-            return 1 if exact == _REQUEST_METHOD else -1
+            return 1 if cython.cast(bytes, name) == _REQUEST_METHOD else -1
         if size == 30:
-            return 2 if exact == _REQUEST_HEADERS else -1
+            return 2 if cython.cast(bytes, name) == _REQUEST_HEADERS else -1
         if size == 38:
-            return 3 if exact == _REQUEST_PRIVATE_NETWORK else -1
+            return 3 if cython.cast(bytes, name) == _REQUEST_PRIVATE_NETWORK else -1
         return -1
     # Anything else (a bytes subclass may equal a name) compares as Starlette compares it.
     if name == _ORIGIN:
