@@ -25,7 +25,7 @@ else:
     except ImportError:  # pure-Python install without Cython: the decorators are no-ops
         from fastcors import _cython_shim as cython
         from fastcors._cython_shim import compiled as _COMPILED
-if cython.compiled:  # C's own, vectorized searches (the requested-headers scan)
+if cython.compiled:  # for the requested-headers scan, which reads bytes in place
     from cython.cimports.libc.string import memcmp, memcpy
 
 from fastcors._config import (
