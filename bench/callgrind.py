@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.compare_commits import REPO, build_helper, build_worktree, remove_worktree
+from bench.scenarios import HOSTILE_SCENARIOS
 
 # (name, scenario of bench.scenarios, whether the origin changes on every request)
 SCENARIOS = (
@@ -46,6 +47,12 @@ SCENARIOS = (
     ("pattern_hit", "pattern_one_origin", False),
     ("pattern_new_origin", "pattern_4096_origins", True),
 )
+# The hostile preflights (see bench.scenarios): a different requested-headers value on every
+# request, each a new bytes object. Starlette takes milliseconds on some, under valgrind far
+# more: fewer requests, fewer of warm-up (counts are deterministic, and the same every request).
+HOSTILE = tuple((name, name, False) for name in HOSTILE_SCENARIOS)
+HOSTILE_REQUESTS = 40
+HOSTILE_WARMUP = 20
 ROWS = ("starlette", "fastcors", "fastcors-py")
 PATTERN_ROW = "fastcors-pattern"
 TITLES = {"starlette": "Starlette", "fastcors": "fastcors compiled", "fastcors-py": "fastcors pure"}
@@ -69,6 +76,8 @@ def _scope_factory(scenario_name: str, new_origins: bool) -> Any:
     pairs = [(bytearray(name), bytearray(value)) for name, value in template["headers"]]
     at = [i for i, (name, _) in enumerate(pairs) if name == b"origin"]
     origins = [bytearray(origin.encode()) for origin in TENANT_ORIGINS] if new_origins else []
+    requested_at = [i for i, (name, _) in enumerate(pairs) if name == b"access-control-request-headers"]
+    requested = [bytearray(value) for value in scenario.cycle_requested]
     method = bytearray(template["method"].encode())
     fixed = {key: value for key, value in template.items() if key not in ("headers", "method")}
 
@@ -76,6 +85,8 @@ def _scope_factory(scenario_name: str, new_origins: bool) -> Any:
         headers = [(bytes(name), bytes(value)) for name, value in pairs]
         if origins:
             headers[at[0]] = (b"origin", bytes(origins[i % len(origins)]))
+        if requested:
+            headers[requested_at[0]] = (b"access-control-request-headers", bytes(requested[i % len(requested)]))
         return {**fixed, "method": method.decode("ascii"), "headers": headers}
 
     return scope
@@ -123,12 +134,12 @@ def child(args: dict[str, Any]) -> None:
         raise RuntimeError(f"fastcors imported from {fastcors.__file__}, not from {args['tree']}")
     asgi = _middleware(args["row"], args["scenario"])
     scope = _scope_factory(args["scenario"], args["new_origins"])
-    _run(asgi, scope, 0, WARMUP)
+    _run(asgi, scope, 0, args["warmup"])
     gc.collect()
     gc.disable()
     toggle = ctypes.CDLL(args["helper"]).toggle
     toggle()  # callgrind counts from here...
-    _run(asgi, scope, WARMUP, args["requests"])
+    _run(asgi, scope, args["warmup"], args["requests"])
     toggle()  # ...to here
 
 
@@ -139,7 +150,8 @@ def count(tree: Path, row: str, scenario: tuple[str, str, bool], requests: int, 
     """Instructions of `requests` requests of `row` in `scenario`, in one process under callgrind."""
     name, scenario_name, new_origins = scenario
     out = scratch / f"callgrind.{name}.{row}.{os.getpid()}.{abs(hash(str(tree)))}"
-    args = {"tree": str(tree), "row": row, "scenario": scenario_name, "new_origins": new_origins}
+    warmup = HOSTILE_WARMUP if name in HOSTILE_SCENARIOS else WARMUP
+    args = {"tree": str(tree), "row": row, "scenario": scenario_name, "new_origins": new_origins, "warmup": warmup}
     command = [
         "valgrind",
         "--tool=callgrind",
@@ -161,35 +173,40 @@ def count(tree: Path, row: str, scenario: tuple[str, str, bool], requests: int, 
     return int(found.group(1))
 
 
-def measure(trees: dict[str, Path], requests: int, jobs: int, scratch: Path) -> dict[str, dict[str, float]]:
+def measure(
+    trees: dict[str, Path], requests: int, jobs: int, scratch: Path, scenarios: tuple[tuple[str, str, bool], ...]
+) -> dict[str, dict[str, float]]:
     """{scenario: {column: instructions per request over the bare app}}; columns "row" or "row@label"."""
     from bench.scenarios import by_name
 
     helper = build_helper(scratch)
     here = trees["new"]
     runs: dict[tuple[str, str], Any] = {}
+    counted: dict[str, int] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        for scenario in SCENARIOS:
-            runs[scenario[0], "bare"] = pool.submit(count, here, "bare", scenario, requests, helper, scratch)
+        for scenario in scenarios:
+            n = counted[scenario[0]] = min(requests, HOSTILE_REQUESTS) if scenario in HOSTILE else requests
+            runs[scenario[0], "bare"] = pool.submit(count, here, "bare", scenario, n, helper, scratch)
             rows = (*ROWS, PATTERN_ROW) if by_name(scenario[1]).pattern_config is not None else ROWS
             for row in rows:
-                runs[scenario[0], row] = pool.submit(count, here, row, scenario, requests, helper, scratch)
+                runs[scenario[0], row] = pool.submit(count, here, row, scenario, n, helper, scratch)
             if "old" in trees:
                 for row in ROWS[1:]:
                     runs[scenario[0], f"{row}@old"] = pool.submit(
-                        count, trees["old"], row, scenario, requests, helper, scratch
+                        count, trees["old"], row, scenario, n, helper, scratch
                     )
         done = {key: future.result() for key, future in runs.items()}
     results: dict[str, dict[str, float]] = {}
-    for scenario in SCENARIOS:
+    for scenario in scenarios:
         name = scenario[0]
         bare = done[name, "bare"]
+        n = counted[name]
         results[name] = {
-            column: (total - bare) / requests
+            column: (total - bare) / n
             for (scenario_name, column), total in done.items()
             if scenario_name == name and column != "bare"
         }
-        results[name]["bare"] = bare / requests
+        results[name]["bare"] = bare / n
     return results
 
 
@@ -201,6 +218,8 @@ def table(results: dict[str, dict[str, float]], old_name: str | None, requests: 
         header += ["compiled before", "pure before", "compiled after ÷ before", "pure after ÷ before"]
     lines = ["| " + " | ".join(header) + " |", "|---" + "|--:" * (len(header) - 1) + "|"]
     for name, values in results.items():
+        if name in HOSTILE_SCENARIOS:
+            continue
         cells = [name] + [f"{values[column]:,.0f}" for column in columns[:3]]
         cells.append(f"{values['starlette'] / values['fastcors']:.1f}x")
         if old_name is not None:
@@ -229,12 +248,40 @@ def table(results: dict[str, dict[str, float]], old_name: str | None, requests: 
     return "\n".join(lines) + "\n"
 
 
+def hostile_table(results: dict[str, dict[str, float]]) -> str:
+    """The hostile preflights: Starlette, compiled and pure side by side, with the ratios."""
+    header = ["scenario", "Starlette", "fastcors compiled", "fastcors pure", "Starlette ÷ compiled", "Starlette ÷ pure"]
+    lines = ["| " + " | ".join(header) + " |", "|---" + "|--:" * (len(header) - 1) + "|"]
+    for name in HOSTILE_SCENARIOS:
+        values = results.get(name)
+        if values is None:
+            continue
+        cells = [name] + [f"{values[column]:,.0f}" for column in ROWS]
+        cells.append(f"{values['starlette'] / values['fastcors']:.1f}x")
+        cells.append(f"{values['starlette'] / values['fastcors-py']:.1f}x")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    small, large = results.get("hostile_16k_allowed"), results.get("hostile_64k_allowed")
+    if small and large:
+        ratios = ", ".join(f"{TITLES[row]} {large[row] / small[row]:.2f}x" for row in ROWS)
+        lines.append(f"64 KB of allowed names against 16 KB: {ratios}.")
+    lines.append(
+        f"Instructions per request beyond the bare app (callgrind, {HOSTILE_REQUESTS} requests counted after "
+        f"{HOSTILE_WARMUP} of warm-up, each with a different requested-headers value in new bytes objects, "
+        "PYTHONHASHSEED=0)."
+    )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.callgrind", description=__doc__.split("\n\n")[0])
     parser.add_argument("--old", help="also count fastcors at this revision (built in a temporary worktree)")
     parser.add_argument("--requests", type=int, default=5000, help="requests counted per run (default 5000)")
     parser.add_argument("--jobs", type=int, default=1, help="callgrind runs at once (default 1)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--hostile", action="store_true", help="only the hostile preflights")
+    which.add_argument("--no-hostile", action="store_true", help="without the hostile preflights")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (apt-get install valgrind)")
@@ -247,14 +294,18 @@ def main(argv: list[str] | None = None) -> int:
             old_name = subprocess.run(
                 ["git", "-C", str(REPO), "log", "-1", "--format=%h %s", args.old], capture_output=True, text=True
             ).stdout.strip()
-        results = measure(trees, args.requests, args.jobs, scratch)
+        scenarios = HOSTILE if args.hostile else SCENARIOS if args.no_hostile else SCENARIOS + HOSTILE
+        results = measure(trees, args.requests, args.jobs, scratch, scenarios)
     finally:
         if "old" in trees:
             remove_worktree(trees["old"])
         shutil.rmtree(scratch, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    print(table(results, old_name, args.requests))
+    if not args.hostile:
+        print(table(results, old_name, args.requests))
+    if not args.no_hostile:
+        print(hostile_table(results))
     return 0
 
 

@@ -97,12 +97,18 @@ class Scenario:
     cycle_origins: tuple[str, ...] = ()
     # Origins checked (never timed) on the rows that must answer exactly as Starlette does.
     probe_origins: tuple[str, ...] = ()
+    # When given, the request's Access-Control-Request-Headers changes on every call, cycling
+    # through these (the hostile scenarios: long values no memo can hold).
+    cycle_requested: tuple[bytes, ...] = ()
 
-    def scope(self, origin: str | None = None) -> dict[str, Any]:
-        """A fresh ASGI http scope for this scenario's request (with `origin` as its Origin)."""
+    def scope(self, origin: str | None = None, requested: bytes | None = None) -> dict[str, Any]:
+        """A fresh ASGI http scope for this scenario's request (with `origin` as its Origin,
+        `requested` as its Access-Control-Request-Headers)."""
         headers = list(self.headers)
         if origin is not None:
             headers = [(name, origin.encode() if name == b"origin" else value) for name, value in headers]
+        if requested is not None:
+            headers = [(name, requested if name == REQUEST_HEADERS else value) for name, value in headers]
         return {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.4"},
@@ -119,13 +125,19 @@ class Scenario:
         }
 
     def scopes(self) -> list[dict[str, Any]]:
-        """The scopes timed, in order: one per origin of `cycle_origins`, else the one request."""
+        """The scopes timed, in order: one per origin of `cycle_origins` (or value of
+        `cycle_requested`), else the one request."""
+        if self.cycle_requested:
+            return [self.scope(requested=value) for value in self.cycle_requested]
         if not self.cycle_origins:
             return [self.scope()]
         return [self.scope(origin) for origin in self.cycle_origins]
 
     def check_scopes(self) -> list[dict[str, Any]]:
         """A sample of the timed requests, on which every row is checked before timing."""
+        if self.cycle_requested:
+            picks = sorted({0, len(self.cycle_requested) // 2, len(self.cycle_requested) - 1})
+            return [self.scope(requested=self.cycle_requested[i]) for i in picks]
         if not self.cycle_origins:
             return [self.scope()]
         picks = sorted({0, len(self.cycle_origins) // 2, len(self.cycle_origins) - 1})
@@ -135,12 +147,18 @@ class Scenario:
         return [self.scope(origin) for origin in self.probe_origins]
 
 
-def _preflight_headers(origin: str, method: bytes, requested: bytes) -> tuple[tuple[bytes, bytes], ...]:
+REQUEST_HEADERS = b"access-control-request-headers"
+
+
+def _preflight_headers(
+    origin: str, method: bytes, requested: bytes, before: tuple[tuple[bytes, bytes], ...] = ()
+) -> tuple[tuple[bytes, bytes], ...]:
     return (
         *BROWSER_HEADERS,
+        *before,
         (b"origin", origin.encode()),
         (b"access-control-request-method", method),
-        (b"access-control-request-headers", requested),
+        (REQUEST_HEADERS, requested),
         (b"sec-fetch-mode", b"cors"),
     )
 
@@ -170,9 +188,51 @@ def _preflight(
     origin: str,
     method: bytes = b"POST",
     requested: bytes = b"content-type,x-requested-with",
+    before: tuple[tuple[bytes, bytes], ...] = (),
     **fields: Any,
 ) -> Scenario:
-    return _scenario(name, title, "OPTIONS", _preflight_headers(origin, method, requested), preflight=True, **fields)
+    headers = _preflight_headers(origin, method, requested, before)
+    return _scenario(name, title, "OPTIONS", headers, preflight=True, **fields)
+
+
+# Hostile preflights: Access-Control-Request-Headers is the client's to choose, as long as the
+# server's header limit, and new on every request (so no memo of verdicts can help). BASE_CONFIG
+# allows six names (its three and the safelisted ones): these values are made of them.
+ALLOWED_NAMES = (
+    b"accept",
+    b"accept-language",
+    b"authorization",
+    b"content-language",
+    b"content-type",
+    b"x-requested-with",
+)
+REFUSED_NAME = b"x-not-allowed"
+HOSTILE_VALUES = 16  # distinct values cycled per scenario
+
+
+def allowed_names(size: int, shift: int) -> bytes:
+    """About `size` bytes (not more) of allowed names, comma-separated, the `shift`-th first."""
+    names = [ALLOWED_NAMES[(shift + i) % len(ALLOWED_NAMES)] for i in range(size // 8)]
+    value = b",".join(names)[:size]
+    return value[: value.rfind(b",")] if len(value) == size else value
+
+
+def _hostile_values(size: int, refused: str = "") -> tuple[bytes, ...]:
+    """HOSTILE_VALUES values of `size` bytes of allowed names, with REFUSED_NAME first or last."""
+    values = []
+    for shift in range(HOSTILE_VALUES):
+        if refused == "first":
+            value = REFUSED_NAME + b"," + allowed_names(size - len(REFUSED_NAME) - 1, shift)
+        elif refused == "last":
+            value = allowed_names(size - len(REFUSED_NAME) - 1, shift) + b"," + REFUSED_NAME
+        else:
+            value = allowed_names(size, shift)
+        values.append(value)
+    return tuple(values)
+
+
+# 2,000 header lines no CORS rule reads, before the preflight's own.
+UNRELATED_LINES = tuple((f"x-unrelated-{i:04d}".encode(), f"value-{i:04d}".encode()) for i in range(2000))
 
 
 # The pattern scenarios time PATTERN (the "pattern" rows) against PATTERN_REGEX (every other row).
@@ -243,10 +303,53 @@ SCENARIOS: list[Scenario] = [
         REGEX_ORIGIN,
         **PATTERN_FIELDS,
     ),
+    # Hostile preflights (HOSTILE_SCENARIOS): each call a different requested-headers value.
+    _preflight(
+        "hostile_16k_allowed",
+        "preflight requesting 16 KB of allowed names",
+        ALLOWED,
+        cycle_requested=_hostile_values(16 * 1024),
+    ),
+    _preflight(
+        "hostile_64k_allowed",
+        "preflight requesting 64 KB of allowed names",
+        ALLOWED,
+        cycle_requested=_hostile_values(64 * 1024),
+    ),
+    _preflight(
+        "hostile_16k_refused_last",
+        "preflight requesting 16 KB of allowed names, then one refused",
+        ALLOWED,
+        cycle_requested=_hostile_values(16 * 1024, "last"),
+    ),
+    _preflight(
+        "hostile_16k_refused_first",
+        "preflight requesting one refused name, then 16 KB of allowed names",
+        ALLOWED,
+        cycle_requested=_hostile_values(16 * 1024, "first"),
+    ),
+    _preflight(
+        "hostile_16k_mirrored",
+        "preflight requesting 16 KB of names, allow_headers=['*'] (mirrored)",
+        ALLOWED,
+        config={**BASE_CONFIG, "allow_headers": ["*"]},
+        asgi_cors={**ASGI_CORS_BASE, "headers": ["*"]},
+        cycle_requested=_hostile_values(16 * 1024),
+    ),
+    _preflight(
+        "hostile_2000_lines",
+        "preflight with 2,000 unrelated header lines before the CORS ones",
+        ALLOWED,
+        before=UNRELATED_LINES,
+        cycle_requested=tuple(
+            b",".join(ALLOWED_NAMES[i % 6 :] + ALLOWED_NAMES[: i % 6]) for i in range(HOSTILE_VALUES)
+        ),
+    ),
 ]
 
 PREFLIGHT_SCENARIOS = [s.name for s in SCENARIOS if s.preflight]
 PATTERN_SCENARIOS = [s.name for s in SCENARIOS if s.pattern_config is not None]
+HOSTILE_SCENARIOS = [s.name for s in SCENARIOS if s.name.startswith("hostile_")]
 
 
 def by_name(name: str) -> Scenario:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,7 @@ class Config:
     methods_fallback: Any
     allow_all_headers: bool
     allowed_headers: frozenset[str]
+    header_names: HeaderNames  # the same, as the tables the request path scans with
     allow_private_network: bool
     # Whether Access-Control-Request-Private-Network is looked at (Starlette 1.0 on).
     check_private_network: bool
@@ -101,6 +103,10 @@ class Config:
     small_origin_answers: tuple[Any, ...] | None
     # The allowed methods as a tuple when there are few (compared the same way), else None.
     small_methods: tuple[bytes, ...] | None
+    # The longest key of `origin_answers` and of `methods` (0 when empty or None): a longer
+    # origin or method, whatever its length, is refused without being hashed.
+    longest_origin: int
+    longest_method: int
     # fastcors' own, opt-in rules, consulted only when Starlette's rules refuse an origin.
     origin_patterns: tuple[OriginPattern, ...]
     origin_func: Callable[[str], bool] | None
@@ -167,10 +173,78 @@ WEBSOCKET_DENIAL = (
 )
 
 
+# Starlette decodes a header value as latin-1, then lower-cases and strips its items: on
+# latin-1 text both act byte by byte, so these tables, read off Python's own str methods
+# for each of the 256 characters, let the request path apply them to the bytes as they came.
+# (A character whose lower case were not one latin-1 character would fail here, at import.)
+LATIN1_LOWER = bytes(ord(chr(byte).lower()) for byte in range(256))
+# 1 for a byte whose lower-cased character str.strip() removes (\t to \r, \x1c to \x1f, space, \x85, \xa0).
+LATIN1_STRIPPED = bytes(chr(byte).lower().strip() == "" for byte in range(256))
+LATIN1_WHITESPACE = bytes(byte for byte in range(256) if LATIN1_STRIPPED[byte])
+
+
+@dataclass(frozen=True)
+class HeaderNames:
+    """Starlette's requested-headers test (see refused_headers) as tables over latin-1 bytes.
+
+    An Access-Control-Request-Headers value is allowed when every item, split on ",",
+    lower-cased and stripped, is one of the allowed names. The request path scans the bytes
+    against these tables, stopping at the first refused item (Starlette's answer depends on
+    nothing after it).
+    """
+
+    lower: bytes  # LATIN1_LOWER
+    stripped: bytes  # LATIN1_STRIPPED
+    whitespace: bytes  # LATIN1_WHITESPACE, for bytes.strip
+    # The allowed names, lower-cased, as latin-1 bytes (a name outside latin-1 matches nothing).
+    allowed: frozenset[bytes]
+    # The same for the compiled scan, flat (it reads them in place, with no object to handle):
+    # only names a stripped item can equal (not empty, no "," and no whitespace at either end),
+    # grouped by first byte, each name a 4-byte length and its bytes; and where each byte's
+    # group starts in `names`, 257 offsets of 4 bytes (the last, the end of `names`). Numbers
+    # are in the machine's byte order: compiled, each is one load.
+    names: bytes
+    starts: bytes
+    empty_allowed: bool  # whether "" is allowed (else an empty item is refused)
+
+
+def header_names(allowed_lower: frozenset[str]) -> HeaderNames:
+    """The tables of HeaderNames for the allowed names, already lower-cased as Starlette does."""
+    allowed = frozenset(name.encode("latin-1") for name in allowed_lower if name.isascii() or max(name) <= "\xff")
+    groups: list[list[bytes]] = [[] for _ in range(256)]
+    for name in allowed:
+        if (
+            name
+            and b"," not in name
+            and name.strip(LATIN1_WHITESPACE) == name
+            # The scan takes an item's byte as matching when equal to the name's: true of a
+            # lower-cased name, whose every byte is its own lower case (checked all the same).
+            and name.translate(LATIN1_LOWER) == name
+        ):
+            groups[name[0]].append(name)
+    names = bytearray()
+    starts = bytearray()
+    for group in groups:
+        starts += len(names).to_bytes(4, sys.byteorder)
+        for name in sorted(group):
+            names += len(name).to_bytes(4, sys.byteorder) + name
+    starts += len(names).to_bytes(4, sys.byteorder)
+    return HeaderNames(
+        lower=LATIN1_LOWER,
+        stripped=LATIN1_STRIPPED,
+        whitespace=LATIN1_WHITESPACE,
+        allowed=allowed,
+        names=bytes(names),
+        starts=bytes(starts),
+        empty_allowed=b"" in allowed,
+    )
+
+
 def refused_headers(allowed: frozenset[str], requested: str) -> list[str]:
     """The items of an Access-Control-Request-Headers value that `allowed` refuses.
 
     Starlette's test: split on ",", lower-case, strip, look up (so an empty item is refused).
+    For the denial explanations, which list them all; the request path scans with HeaderNames.
     """
     return [item for item in requested.split(",") if item.lower().strip() not in allowed]
 
@@ -247,6 +321,7 @@ def build_config(settings: CORSSettings) -> Config:
     if allow_credentials:
         preflight_headers["Access-Control-Allow-Credentials"] = "true"
 
+    allowed_headers = frozenset(h.lower() for h in sorted_headers)
     origins, origins_fallback = _exact_set(allow_origins)
     methods, methods_fallback = _exact_set(allow_methods)
     simple = _raw_headers("allow/expose headers", simple_headers)
@@ -290,7 +365,8 @@ def build_config(settings: CORSSettings) -> Config:
         methods=methods,
         methods_fallback=methods_fallback,
         allow_all_headers=bool(allow_all_headers),
-        allowed_headers=frozenset(h.lower() for h in sorted_headers),
+        allowed_headers=allowed_headers,
+        header_names=header_names(allowed_headers),
         allow_private_network=bool(settings.allow_private_network),
         check_private_network=starlette.private_network,
         preflight_headers=raw_preflight_headers,
@@ -307,6 +383,8 @@ def build_config(settings: CORSSettings) -> Config:
         if len(origin_answers) <= SMALL_SET
         else None,
         small_methods=tuple(sorted(methods)) if methods is not None and len(methods) <= SMALL_SET else None,
+        longest_origin=max(map(len, origin_answers), default=0),
+        longest_method=max(map(len, methods or ()), default=0),
         origin_patterns=origin_patterns,
         origin_func=origin_func,
         websocket_guard=websocket_guard,

@@ -8,6 +8,7 @@ decision that depends only on the configuration was made in ``_config``.
 from __future__ import annotations
 
 import os
+import sys
 import sysconfig
 from collections.abc import Callable, Collection, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ else:
     except ImportError:  # pure-Python install without Cython: the decorators are no-ops
         from fastcors import _cython_shim as cython
         from fastcors._cython_shim import compiled as _COMPILED
+if cython.compiled:  # for the requested-headers scan, which reads bytes in place
+    from cython.cimports.libc.string import memcmp, memcpy
 
 from fastcors._config import (
     HEADERS_FAILURE,
@@ -34,7 +37,7 @@ from fastcors._config import (
     RESPONSE_NAME_INITIALS,
     WEBSOCKET_FAILURE,
     Config,
-    refused_headers,
+    HeaderNames,
 )
 from fastcors._debug import denial_explainer
 from fastcors._errors import logger, shown
@@ -200,15 +203,16 @@ def _same_str(value: object, constant: str) -> cython.bint:
 def _preflight_header(name: object) -> cython.int:
     """0 for origin, 1 access-control-request-method, 2 ...-headers, 3 ...-private-network, else -1."""
     if type(name) is bytes:
+        # (Compared as the bytes they are: no type test per comparison.)
         size: cython.Py_ssize_t = len(cython.cast(bytes, name))
         if size == 6:
-            return 0 if name == _ORIGIN else -1
+            return 0 if cython.cast(bytes, name) == _ORIGIN else -1
         if size == 29:
-            return 1 if name == _REQUEST_METHOD else -1
+            return 1 if cython.cast(bytes, name) == _REQUEST_METHOD else -1
         if size == 30:
-            return 2 if name == _REQUEST_HEADERS else -1
+            return 2 if cython.cast(bytes, name) == _REQUEST_HEADERS else -1
         if size == 38:
-            return 3 if name == _REQUEST_PRIVATE_NETWORK else -1
+            return 3 if cython.cast(bytes, name) == _REQUEST_PRIVATE_NETWORK else -1
         return -1
     # Anything else (a bytes subclass may equal a name) compares as Starlette compares it.
     if name == _ORIGIN:
@@ -355,6 +359,180 @@ class Pattern:
         return _are_labels(origin, start, end - size)
 
 
+def _offset(table: bytes, at: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """The 4-byte number at `at` in `table`, in the machine's byte order (see _config.HeaderNames)."""
+    return int.from_bytes(table[at : at + 4], sys.byteorder)
+
+
+def _check_name_table(names: bytes, starts: bytes) -> None:
+    """Raise ValueError unless `names` and `starts` are laid out as _config.HeaderNames says:
+    compiled code reads them in place, and must never read past them."""
+    if len(starts) != 257 * 4 or _offset(starts, 0) != 0 or _offset(starts, 256 * 4) != len(names):
+        raise ValueError("HeaderNames: `starts` must be 257 offsets into `names`, from 0 to its end")
+    for byte in range(256):
+        at, end = _offset(starts, byte * 4), _offset(starts, byte * 4 + 4)
+        while at < end:
+            length = _offset(names, at)
+            if length == 0 or at + 4 + length > end or names[at + 4] != byte:
+                raise ValueError(f"HeaderNames: the names starting with byte {byte} are not laid out as they must be")
+            at += 4 + length
+
+
+@cython.final
+@cython.cclass
+class RequestedHeaders:
+    """Starlette's test of an Access-Control-Request-Headers value, on its bytes as they came.
+
+    Starlette decodes the value as latin-1, splits it on ",", and refuses it unless every item,
+    lower-cased and stripped, is an allowed name. `allows` answers the same from the tables of
+    _config.HeaderNames, and stops at the first refused item: Starlette's answer depends on
+    nothing after it. Compiled, it reads the bytes in place, with no object per item: an item
+    costs a table look-up per byte of whitespace around it and, for each allowed name of its
+    first letter (case aside), one look at the byte that would follow that name, and a
+    comparison with it if that byte is a "," or whitespace.
+    """
+
+    lower: bytes
+    stripped: bytes
+    whitespace: bytes
+    allowed: frozenset
+    names: bytes
+    starts: bytes
+    empty_allowed: cython.bint
+
+    def __init__(self, names: HeaderNames) -> None:
+        # Compiled code indexes the tables by a byte, and walks `names` by the offsets and
+        # lengths it holds: all of it checked here, once.
+        if len(names.lower) != 256 or len(names.stripped) != 256:
+            raise ValueError("HeaderNames: `lower` and `stripped` must have 256 entries")
+        _check_name_table(names.names, names.starts)
+        self.lower = names.lower
+        self.stripped = names.stripped
+        self.whitespace = names.whitespace
+        self.allowed = names.allowed
+        self.names = names.names
+        self.starts = names.starts
+        self.empty_allowed = names.empty_allowed
+
+    @cython.ccall
+    def allows(self, value: bytes) -> cython.bint:
+        """Whether every item of `value` is allowed (Starlette's verdict)."""
+        if not cython.compiled:
+            # Starlette's own steps, on bytes: lower-case, split, strip, look up.
+            for item in value.translate(self.lower).split(b","):  # noqa: SIM110 (a loop says it plainly)
+                if item.strip(self.whitespace) not in self.allowed:
+                    return False
+            return True
+        data: cython.p_const_uchar = value
+        size: cython.Py_ssize_t = len(value)
+        stripped: cython.p_const_uchar = self.stripped
+        lower: cython.p_const_uchar = self.lower
+        names: cython.p_const_uchar = self.names
+        starts: cython.p_const_uchar = self.starts
+        start: cython.Py_ssize_t = 0  # of the item being read
+        end: cython.Py_ssize_t  # of that item: its "," or the end of the value
+        while True:
+            while start < size and stripped[data[start]]:
+                start += 1
+            if start == size or data[start] == 44:  # an empty item (44 is ",")
+                if not self.empty_allowed:
+                    return False
+                end = start
+            else:
+                end = _end_of_allowed_name(data, start, size, lower, stripped, names, starts)
+                if end < 0:
+                    return False
+            if end == size:
+                return True
+            start = end + 1
+
+
+@cython.cfunc
+@cython.exceptval(check=False)
+def _end_of_allowed_name(
+    data: cython.p_const_uchar,
+    start: cython.Py_ssize_t,
+    size: cython.Py_ssize_t,
+    lower: cython.p_const_uchar,
+    stripped: cython.p_const_uchar,
+    names: cython.p_const_uchar,
+    starts: cython.p_const_uchar,
+) -> cython.Py_ssize_t:
+    """Where the item at `start` of the `size` bytes at `data` ends (its "," or `size`) if it is
+    an allowed name, else -1 (compiled only: the tables of RequestedHeaders, checked when it was
+    made). The item starts with a byte that is neither whitespace nor ",".
+
+    No search for the "," first: an allowed name is followed by whitespace, a "," or the end,
+    which rules out most names of the item's first letter in one look, and the "," comes right
+    after the name that matches.
+    """
+    group: cython.Py_ssize_t = lower[data[start]] * 4
+    at: cython.Py_ssize_t = _read_offset(starts, group)
+    last: cython.Py_ssize_t = _read_offset(starts, group + 4)
+    length: cython.Py_ssize_t
+    spelled: cython.p_const_uchar
+    end: cython.Py_ssize_t
+    k: cython.Py_ssize_t
+    while at < last:
+        length = _read_offset(names, at)
+        spelled = names + at + 4
+        at += 4 + length
+        end = start + length
+        if end > size or (end < size and data[end] != 44 and not stripped[data[end]]):
+            continue
+        if not _same_bytes(data + start, spelled, length):  # as browsers send names: in lower case
+            k = 0
+            while k < length and lower[data[start + k]] == spelled[k]:
+                k += 1
+            if k < length:
+                continue
+        while end < size and stripped[data[end]]:
+            end += 1
+        if end == size or data[end] == 44:
+            return end
+    return -1
+
+
+@cython.cfunc
+@cython.exceptval(check=False)
+def _same_bytes(a: cython.p_const_uchar, b: cython.p_const_uchar, length: cython.Py_ssize_t) -> cython.bint:
+    """memcmp(a, b, length) == 0, without a call for names of 4 bytes or more: 8 (or 4) bytes
+    at a time, the last ones overlapping those before (compiled only)."""
+    if length < 8:
+        if length < 4:
+            return memcmp(a, b, length) == 0
+        u: cython.uint = 0
+        v: cython.uint = 0
+        memcpy(cython.address(u), a, 4)
+        memcpy(cython.address(v), b, 4)
+        if u != v:
+            return False
+        memcpy(cython.address(u), a + length - 4, 4)
+        memcpy(cython.address(v), b + length - 4, 4)
+        return u == v
+    x: cython.ulonglong = 0
+    y: cython.ulonglong = 0
+    i: cython.Py_ssize_t = 0
+    while i < length - 8:
+        memcpy(cython.address(x), a + i, 8)
+        memcpy(cython.address(y), b + i, 8)
+        if x != y:
+            return False
+        i += 8
+    memcpy(cython.address(x), a + length - 8, 8)
+    memcpy(cython.address(y), b + length - 8, 8)
+    return x == y
+
+
+@cython.cfunc
+@cython.exceptval(check=False)
+def _read_offset(table: cython.p_const_uchar, at: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """_offset, on a C pointer (compiled only): one load (memcpy, as unaligned reads must be)."""
+    offset: cython.uint = 0
+    memcpy(cython.address(offset), table + at, 4)
+    return offset
+
+
 @cython.cfunc
 def _ask_origin_func(func: object, origin: bytes) -> cython.bint:
     # The user's code: whatever it does, the answer is a clean allow or deny, never a 500.
@@ -385,17 +563,17 @@ class Policy:
     # For the uncompiled twin: over 30 attributes would make every instance's __dict__ unshared,
     # and each attribute read slower; the two memos, declared readable, stay in __dict__.
     __slots__ = (
-        "__dict__", "allow_all_headers", "allow_all_origins", "allow_private_network", "allowed_headers",
-        "check_private_network", "config", "explain_denial", "generation", "has_paths", "last_headers_verdict",
-        "last_pattern_origin", "last_regex_origin", "last_regex_verdict", "last_requested_headers", "methods",
-        "methods_fallback",
-        "named_suffix", "named_suffix_at", "origin_answers", "origin_extended", "origin_func", "origin_patterns",
-        "origin_regex", "origins", "origins_fallback", "path_policies", "path_prefixes", "preflight_answers",
-        "preflight_explicit_origin", "preflight_headers", "reflect_any_origin", "reflect_origin_on_cookie",
-        "regex_fullmatch", "response_names", "route_path_rule", "settings", "simple_after_origin",
-        "simple_before_origin", "simple_headers", "small_methods", "small_origin_answers", "suffix_not_named",
-        "suffix_without_origin", "vary_header", "vary_joins_every_value", "vary_on_every_response",
-        "websocket_denial", "websocket_guard",
+        "__dict__", "allow_all_headers", "allow_all_origins", "allow_private_network", "check_private_network",
+        "config", "explain_denial", "generation", "has_paths", "header_scan", "last_headers_verdict",
+        "last_pattern_origin", "last_regex_origin", "last_regex_verdict", "last_requested_headers", "longest_method",
+        "longest_origin",
+        "methods", "methods_fallback", "named_suffix", "named_suffix_at", "origin_answers", "origin_extended",
+        "origin_func", "origin_patterns", "origin_regex", "origins", "origins_fallback", "path_policies",
+        "path_prefixes", "preflight_answers", "preflight_explicit_origin", "preflight_headers",
+        "reflect_any_origin", "reflect_origin_on_cookie", "regex_fullmatch", "response_names", "route_path_rule",
+        "settings", "simple_after_origin", "simple_before_origin", "simple_headers", "small_methods",
+        "small_origin_answers", "suffix_not_named", "suffix_without_origin", "vary_header",
+        "vary_joins_every_value", "vary_on_every_response", "websocket_denial", "websocket_guard",
     )  # fmt: skip
 
     config: object
@@ -415,7 +593,7 @@ class Policy:
     methods: frozenset
     methods_fallback: object
     allow_all_headers: cython.bint
-    allowed_headers: frozenset
+    header_scan: RequestedHeaders
     header_verdicts = cython.declare(object, visibility="readonly")  # a memo
     allow_private_network: cython.bint
     check_private_network: cython.bint
@@ -431,6 +609,8 @@ class Policy:
     origin_answers: dict
     small_origin_answers: tuple  # or None
     small_methods: tuple  # or None
+    longest_origin: cython.Py_ssize_t
+    longest_method: cython.Py_ssize_t
     regex_fullmatch: object  # origin_regex.fullmatch, looked up once
     last_regex_origin: bytes  # see unlisted_origin_allowed (compiled, with the GIL)
     last_pattern_origin: bytes  # the last origin a pattern allowed (see extended_origin_allowed)
@@ -476,7 +656,7 @@ class Policy:
         self.methods = config.methods
         self.methods_fallback = config.methods_fallback
         self.allow_all_headers = config.allow_all_headers
-        self.allowed_headers = config.allowed_headers
+        self.header_scan = RequestedHeaders(config.header_names)
         self.header_verdicts = new_memo()
         self.allow_private_network = config.allow_private_network
         self.check_private_network = config.check_private_network
@@ -492,6 +672,8 @@ class Policy:
         self.origin_answers = config.origin_answers
         self.small_origin_answers = config.small_origin_answers
         self.small_methods = config.small_methods
+        self.longest_origin = config.longest_origin
+        self.longest_method = config.longest_method
         self.regex_fullmatch = None if config.origin_regex is None else config.origin_regex.fullmatch
         self.origin_extended = config.origin_extended
         self.origin_patterns = tuple(Pattern(pattern) for pattern in config.origin_patterns)
@@ -615,7 +797,7 @@ class Policy:
         """
         if self.small_origin_answers is not None:
             return _find(self.small_origin_answers, origin)
-        if len(self.origin_answers) == 0:
+        if len(origin) > self.longest_origin:  # (covers an empty dict)
             return None
         return self.origin_answers.get(origin)
 
@@ -629,11 +811,13 @@ class Policy:
                     return True
             return False
         if self.methods is not None:
-            return method in self.methods
+            return len(method) <= self.longest_method and method in self.methods
         return method.decode("latin-1") in self.methods_fallback
 
     @cython.cfunc
     def headers_allowed(self, requested: bytes) -> cython.bint:
+        if len(requested) > _MEMO_KEY_BYTES:  # too long to remember: not looked up either
+            return self.header_scan.allows(requested)
         slot: cython.Py_ssize_t  # in the headers memo (compiled)
         if _COMPILED and _WITH_GIL:
             # The last list seen twice, compared without hashing it, as for the regex's origins.
@@ -646,7 +830,7 @@ class Policy:
         else:
             verdict = self.header_verdicts.get(requested)
         if verdict is None:
-            verdict = not refused_headers(self.allowed_headers, requested.decode("latin-1"))
+            verdict = self.header_scan.allows(requested)
             if _COMPILED:
                 _remember(self.header_verdicts, slot, requested, verdict)
             else:
@@ -666,10 +850,16 @@ class Policy:
             answers = self.origin_answers_of(origin)
         else:  # (no hash of the origin for an empty dict: `*` needs none)
             answers = self.origin_answers.get(origin) if self.origin_answers else None
+        # The requested headers' verdict, once decided (1 allowed, 0 refused): the general answer
+        # below reuses the one the ready answer's test may have reached.
+        headers_verdict: cython.int = -1
         if (
             answers is not None
             and (private_network is None or not self.check_private_network)
-            and (requested_headers is None or (not self.allow_all_headers and self.headers_allowed(requested_headers)))
+            and (
+                requested_headers is None
+                or (not self.allow_all_headers and (headers_verdict := self.headers_allowed(requested_headers)))
+            )
             and self.method_allowed(method)
         ):
             # An allowed origin asking for nothing refused: its answer is ready (a fresh list,
@@ -687,7 +877,7 @@ class Policy:
         if requested_headers is not None:
             if self.allow_all_headers:
                 headers.append((_ALLOW_HEADERS, requested_headers))
-            elif not self.headers_allowed(requested_headers):
+            elif headers_verdict == 0 or (headers_verdict < 0 and not self.headers_allowed(requested_headers)):
                 failures |= _HEADERS_FAILURE
         if private_network is not None and self.check_private_network:
             if self.allow_private_network:

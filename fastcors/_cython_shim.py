@@ -26,7 +26,7 @@ def _identity(obj: T) -> T:
     return obj
 
 
-cclass = final = cfunc = inline = _identity
+cclass = final = cfunc = ccall = inline = _identity
 
 
 def freelist(_size: builtins.int) -> Callable[[T], T]:
@@ -38,6 +38,10 @@ def annotation_typing(_enabled: bool) -> Callable[[T], T]:
 
 
 boundscheck = wraparound = annotation_typing
+
+
+def exceptval(*_args: Any, **_kwargs: Any) -> Callable[[T], T]:
+    return _identity
 
 
 def declare(_type: Any = None, value: Any = None, **_kwargs: Any) -> Any:

@@ -75,7 +75,12 @@ def test_every_config_field_reaches_the_policy() -> None:
     typed = twin.Policy.__annotations__
     policy = twin.CORSMiddleware(None, allow_origins=["https://a.example"]).policy
     # Fields the Policy holds in another shape, under other names.
-    reshaped = {"paths": ("path_prefixes", "path_policies")}
+    # (The allowed headers reach it as the tables of the requested-headers scan.)
+    reshaped = {
+        "paths": ("path_prefixes", "path_policies"),
+        "allowed_headers": ("header_scan",),
+        "header_names": ("header_scan",),
+    }
     for field in dataclasses.fields(Config):
         for name in reshaped.get(field.name, (field.name,)):
             assert name in typed, f"Policy does not declare Config.{field.name} (as {name})"

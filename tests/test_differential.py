@@ -201,3 +201,47 @@ def _has_unencodable_header(config: dict[str, Any]) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+# Long and odd Access-Control-Request-Headers values: what a client may send, beyond the memo
+# of verdicts (256 bytes), through the byte scan. Allowed names in any case, latin-1 bytes,
+# every whitespace str.strip() removes, empty items, runs of commas.
+SCAN_HEADERS = ["X-Custom", "x-other", "Content-Type", "X-\xc9t\xe9", " x-spaced ", "\xc0\xdf\xff", "a", "", "a,b"]
+scan_piece = st.one_of(
+    st.sampled_from(
+        [b"x-custom", b"X-CUSTOM", b"x-Other", b"content-type", b"CONTENT-TYPE", b"x-\xc9T\xc9", b"X-\xe9t\xe9",
+         b"\xe0\xdf\xff", b"\xc0\xdf\xff", b"A", b"a", b"b", b"x-spaced", b"accept", b"Accept-Language",
+         b"x-not-allowed", b"\xd7", b"\xf7"]
+    ),
+    st.binary(max_size=4),
+)  # fmt: skip
+scan_space = st.lists(st.sampled_from([b" ", b"\t", b"\n", b"\x0b", b"\x0c", b"\r", b"\x1c", b"\x1d", b"\x1e",
+                                        b"\x1f", b"\x85", b"\xa0"]), max_size=3).map(b"".join)  # fmt: skip
+scan_item = st.tuples(scan_space, scan_piece, scan_space).map(b"".join)
+long_requested_headers = st.builds(
+    lambda items, separators, repeat: (
+        b"".join(item + separators[i % len(separators)] for i, item in enumerate(items)) * repeat
+    ),
+    st.lists(scan_item, min_size=1, max_size=12),
+    st.lists(st.sampled_from([b",", b",,", b", ", b" ,", b""]), min_size=1, max_size=3),
+    st.sampled_from([1, 2, 30, 300]),
+)
+scan_configs = st.fixed_dictionaries(
+    {"allow_origins": st.just(["https://app.example.com"]), "allow_methods": st.just(["GET", "POST"])},
+    optional={"allow_headers": st.lists(st.sampled_from(SCAN_HEADERS), max_size=5)},
+)
+
+
+@SETTINGS
+@given(
+    config=scan_configs, requested=long_requested_headers, origin=st.sampled_from([b"https://app.example.com", b"x"])
+)
+def test_long_requested_headers_as_starlette(impl: ModuleType, config: dict[str, Any], requested: bytes, origin: bytes):
+    headers = [
+        (b"origin", origin),
+        (b"access-control-request-method", b"POST"),
+        (b"access-control-request-headers", requested),
+    ]
+    scope = http_scope("OPTIONS", headers)
+    expected = outcome(StarletteCORSMiddleware, config, scope, None)
+    assert outcome(fastcors_factory(impl), config, scope, None) == expected
