@@ -84,26 +84,26 @@ def check_settings(settings: CORSSettings, built: bool = True) -> list[Problem]:
     (a check skipped in silence would say nothing where it should warn). Otherwise a value
     too odd to analyse, which the constructor refuses, is left out of the checks it breaks.
     """
-    _guarded = _skip_if_refused if not built else _run
+    run = _run if built else _skip_if_refused
     problems: list[Problem] = []
     items: dict[str, list[Any]] = {}
     for argument in ("allow_origins", "allow_methods", "allow_headers", "expose_headers"):
         value = getattr(settings, argument)
-        problems += _guarded(_shape_problems, argument, value)
-        items[argument] = _guarded(_items, value)
-    credentials = _guarded(lambda: [bool(settings.allow_credentials)]) == [True]
+        problems += run(_shape_problems, argument, value)
+        items[argument] = run(_items, value)
+    credentials = run(lambda: [bool(settings.allow_credentials)]) == [True]
 
-    problems += _guarded(_origin_list_problems, items["allow_origins"], credentials)
+    problems += run(_origin_list_problems, items["allow_origins"], credentials)
     for origin in items["allow_origins"]:
         if isinstance(origin, str) and origin != "*":
-            problems += _guarded(_origin_problems, origin, credentials)
+            problems += run(_origin_problems, origin, credentials)
     for method in items["allow_methods"]:
         if isinstance(method, str) and method != "*":
-            problems += _guarded(_method_problems, method)
+            problems += run(_method_problems, method)
     for argument in ("allow_headers", "expose_headers"):
         for header in items[argument]:
             if isinstance(header, str) and header != "*":
-                problems += _guarded(_token_problems, argument, header, "header")
+                problems += run(_token_problems, argument, header, "header")
     if credentials and any(isinstance(h, str) and h == "*" for h in items["expose_headers"]):
         problems.append(
             Problem(
@@ -115,19 +115,19 @@ def check_settings(settings: CORSSettings, built: bool = True) -> list[Problem]:
             )
         )
     if settings.allow_origin_regex is not None:
-        backtracking = _guarded(_backtracking_problems, settings.allow_origin_regex)
-        problems += _guarded(_regex_problems, settings.allow_origin_regex, bool(backtracking))
+        backtracking = run(_backtracking_problems, settings.allow_origin_regex)
+        problems += run(_regex_problems, settings.allow_origin_regex, bool(backtracking))
         problems += backtracking
-    problems += _guarded(_max_age_problems, settings.max_age)
-    problems += _guarded(_patterns_problems, settings.allow_origin_patterns, credentials)
+    problems += run(_max_age_problems, settings.max_age)
+    problems += run(_patterns_problems, settings.allow_origin_patterns, credentials)
     if any(isinstance(origin, str) and origin == "*" for origin in items["allow_origins"]):
         problems += _wildcard_shadow_problems(
             settings.allow_origin_patterns, settings.allow_origin_func, settings.websocket_origin_guard
         )
-    starlette = _guarded(lambda: [generation(settings.starlette_version)])
+    starlette = run(lambda: [generation(settings.starlette_version)])
     if starlette and starlette[0] is not NEWEST:
         problems += _generation_advice(starlette[0], settings.starlette_version, items)
-    problems += _guarded(_paths_problems, settings, built)
+    problems += run(_paths_problems, settings, built)
     return problems
 
 

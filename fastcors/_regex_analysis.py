@@ -97,30 +97,11 @@ def _class_member(items: list[Any]) -> str:
                 return chr(arg)
             if str(op) == "RANGE":
                 return chr(arg[0])
+    listed = _class_mask(items, 0)  # (which characters the class lists, as the automaton sees them)
     for ch in "a0-.x_":
-        if _in_class(ch, items) != negated:
+        if bool(listed >> ord(ch) & 1) != negated:
             return ch
     return "a"
-
-
-def _in_class(ch: str, items: list[Any]) -> bool:
-    tests = {
-        "CATEGORY_DIGIT": str.isdigit,
-        "CATEGORY_NOT_DIGIT": lambda c: not c.isdigit(),
-        "CATEGORY_WORD": lambda c: c.isalnum() or c == "_",
-        "CATEGORY_NOT_WORD": lambda c: not (c.isalnum() or c == "_"),
-        "CATEGORY_SPACE": str.isspace,
-        "CATEGORY_NOT_SPACE": lambda c: not c.isspace(),
-    }
-    for op, arg in items:
-        name = str(op)
-        if name == "LITERAL" and ch == chr(arg):
-            return True
-        if name == "RANGE" and arg[0] <= ord(ch) <= arg[1]:
-            return True
-        if name == "CATEGORY" and tests.get(str(arg), lambda c: False)(ch):
-            return True
-    return False
 
 
 # ---------------------------------------------------------------------------- character sets
