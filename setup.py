@@ -91,7 +91,7 @@ def extensions():
         _fall_back("neither Cython nor fastcors/_core.c is available")
         return []
     return cythonize(
-        ["fastcors/_core.py"],
+        ["fastcors/_scan.py", "fastcors/_core.py"],
         # freethreading_compatible: the request path needs no GIL (see _core: caches that never
         # iterate, the policy read and swapped under a critical section, no free list there).
         compiler_directives={"language_level": "3", "binding": True, "freethreading_compatible": True},
