@@ -161,6 +161,7 @@ def test_examples_found() -> None:
     assert any(b.path.name == "README.md" for b in EXAMPLES)
 
 
+@pytest.mark.slow  # a process per example and implementation: about 30 s on two cores
 @pytest.mark.parametrize("implementation", ["compiled", "python"])
 @pytest.mark.parametrize("block", EXAMPLES, ids=[b.name(ROOT) for b in EXAMPLES])
 def test_python_example_runs(block: Block, implementation: str) -> None:
@@ -256,6 +257,7 @@ def test_command_check_catches_a_missing_target(tmp_path: Path) -> None:
 # ---- breaking an example fails the test ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_breaking_an_example_is_caught(tmp_path: Path) -> None:
     """The collector and runner on a copy of the docs with two examples broken: both fail."""
     for name in ("README.md", "docs", "docs_src"):
@@ -313,6 +315,7 @@ def build_site(site_dir: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_site_builds_strict(tmp_path: Path) -> None:
     result = build_site(tmp_path / "site")
     assert result.returncode == 0, result.stderr[-4000:]
