@@ -13,9 +13,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from test_docs import build_site
-
 from realworld.rw_browser import chromium
+from test_docs import build_site
 
 pytestmark = pytest.mark.slow
 
@@ -24,8 +23,8 @@ pytestmark = pytest.mark.slow
 # Chromium's Resource Timing records what came over the network (a CDN, an API) but not
 # file:// loads, so the page's own references are listed from the DOM too.
 RESOURCES_JS = """
-const fromDom = Array.from(document.querySelectorAll('script[src], link[href][rel~="stylesheet"], link[href][rel~="icon"], img[src], iframe[src], source[src]'))
-  .map(el => el.src || el.href);
+const loaded = 'script[src], link[href][rel~="stylesheet"], link[href][rel~="icon"], img[src], iframe[src]';
+const fromDom = Array.from(document.querySelectorAll(loaded)).map(el => el.src || el.href);
 return [location.href].concat(fromDom, performance.getEntriesByType('resource').map(e => e.name));
 """
 
