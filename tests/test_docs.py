@@ -333,3 +333,30 @@ def test_site_builds_strict(tmp_path: Path) -> None:
             for url in re.findall(r"""\b(?:href|src)=["']?([^"'\s>]+)""", tag):
                 assert not re.match(r"^(?:[a-z]+:)?//", url), (str(html), tag)
         assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, html
+
+
+# ---- where the site is published -----------------------------------------------------------
+
+
+def test_published_address_and_workflow() -> None:
+    """pyproject's Documentation URL, mkdocs.yml's site_url and the README's links agree; the
+    workflow passes the linters release.yml passes."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    url = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Documentation"]
+    assert re.search(rf"^site_url: {re.escape(url)}$", (ROOT / "mkdocs.yml").read_text(), re.M)
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"\]\((https://fastcors\.github\.io/[^)]*)\)", readme)
+    assert len(links) >= 10 and all(link.startswith(url) for link in links), links
+    for link in links:  # each names a page of the site
+        page = link[len(url) :].split("#")[0] or "index.html"
+        assert (ROOT / "docs" / page.replace(".html", ".md")).is_file(), link
+    workflow = ROOT / ".github" / "workflows" / "docs.yml"
+    assert "mkdocs build --strict" in workflow.read_text() and "actions/deploy-pages@" in workflow.read_text()
+    zizmor = shutil.which("zizmor", path=str(Path(sys.executable).parent))
+    if zizmor is None:
+        unavailable("zizmor not installed (pip install -e '.[test]')")
+    audit = subprocess.run([zizmor, "--offline", str(workflow)], capture_output=True, text=True, cwd=ROOT)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
