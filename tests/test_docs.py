@@ -338,6 +338,7 @@ def test_site_builds_strict(tmp_path: Path) -> None:
 # ---- where the site is published -----------------------------------------------------------
 
 
+@pytest.mark.slow  # runs a linter
 def test_published_address_and_workflow() -> None:
     """pyproject's Documentation URL, mkdocs.yml's site_url and the README's links agree; the
     workflow passes the linters release.yml passes."""
