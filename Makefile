@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup bench bench-quick test test-fast test-generations test-free-threaded lint
+.PHONY: setup bench bench-quick docs docs-serve test test-fast test-generations test-free-threaded lint
 
 # Install once; again only when what the install depends on changes (the stamp file is older).
 setup: $(VENV)/.installed
@@ -18,6 +18,14 @@ bench: setup
 
 bench-quick: setup
 	$(PY) -m bench --quick
+
+# The documentation site (mkdocs.yml, docs/), built into site/; --strict: a broken link or
+# reference fails the build. docs-serve previews it at http://127.0.0.1:8000 as it is edited.
+docs: setup
+	$(PY) -m mkdocs build --strict --site-dir site
+
+docs-serve: setup
+	$(PY) -m mkdocs serve
 
 # The whole test suite. pytest's exit code 5 (no test ran) counts as a failure.
 test: setup

@@ -26,6 +26,6 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
-echo ">>> installing fastcors (building the extension) and its test and bench dependencies"
-"$VENV/bin/python" -m pip install -q -e ".[test,bench]"
+echo ">>> installing fastcors (building the extension) and its test, bench and docs dependencies"
+"$VENV/bin/python" -m pip install -q -e ".[test,bench,docs]"
 "$VENV/bin/python" -c "import fastcors; print('>>> fastcors', fastcors.__version__, 'COMPILED =', fastcors.COMPILED)"

@@ -109,10 +109,16 @@ def collected_regexes() -> list[str]:
     the values of *REGEX names)."""
     found: set[str] = set()
     literal = re.compile(r"""allow_origin_regex["']?\s*[=:]\s*(r?(["'])(?:\\.|(?!\2).)*\2)""")
-    # (A wheel's test run has the tests only: no README, no bench.)
-    for path in [p for p in [ROOT / "README.md"] if p.exists()] + sorted((ROOT / "bench").rglob("*.md")):
-        found |= {ast.literal_eval(m.group(1)) for m in literal.finditer(path.read_text())}
-    for path in [*(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py"), *(ROOT / "fuzz").rglob("*.py")]:
+    # (A wheel's test run has the tests only: no README, no docs, no bench.) The documentation's
+    # examples of what the checks report are wrong on purpose, and marked so: left out.
+    wrong = re.compile(r"(?ms)^<!-- wrong on purpose\b.*?^<!-- /wrong on purpose -->")
+    markdown = [p for p in [ROOT / "README.md"] if p.exists()]
+    markdown += sorted((ROOT / "docs").rglob("*.md")) + sorted((ROOT / "bench").rglob("*.md"))
+    for path in markdown:
+        text = wrong.sub("", path.read_text())
+        found |= {ast.literal_eval(m.group(1)) for m in literal.finditer(text)}
+    sources = [*(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py"), *(ROOT / "fuzz").rglob("*.py")]
+    for path in [*sources, *(ROOT / "docs_src").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             found |= {v.value for v in _regex_values(node) if isinstance(v, ast.Constant) and isinstance(v.value, str)}
     return sorted(p for p in found if _compiles(p))
@@ -170,7 +176,7 @@ def test_collected_regexes_include_the_docs_and_bench() -> None:
     if not (ROOT / "README.md").exists():
         pytest.skip("a wheel's test run: the tests without the README and the bench")
     collected = collected_regexes()
-    # The README's and the bench's regex (the pattern comparison), and the test suites' own.
+    # The docs' and the bench's regex (the pattern comparison), and the test suites' own.
     assert r"https://([a-z0-9_-]+\.)+example\.org" in collected
     assert r"https://[a-z]+\.preview\.example\.com" in collected
     assert len(collected) >= 15
