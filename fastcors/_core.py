@@ -91,6 +91,19 @@ def _as_bytes(value: object) -> bytes:
 
 
 @cython.cfunc
+@cython.inline
+def _same_str(value: object, constant: str) -> cython.bint:
+    """value == constant, length first (compiled, Cython's `==` goes straight to PyUnicode_Compare)."""
+    if value is constant:
+        return True
+    if type(value) is not str:
+        return value == constant
+    text: str = value
+    return len(text) == len(constant) and text == constant
+
+
+@cython.cfunc
+@cython.inline
 def _find(pairs: tuple, key: bytes) -> object:
     """The value of the pair whose first item equals `key`, or None: no hash of a fresh key."""
     size: cython.Py_ssize_t = len(key)
@@ -115,6 +128,7 @@ _MEMO_MULTIPLIER = cython.declare(cython.ulonglong, 0x9E3779B97F4A7C15)  # odd: 
 
 
 @cython.cfunc
+@cython.inline
 def _memo_slot(key: bytes) -> cython.Py_ssize_t:
     """The first of `key`'s pair of slots in a memo's allowed half (its pair in the refused half
     is _MEMO_HALF further on), or -1 if it is too long to remember."""
@@ -133,6 +147,23 @@ def _memo_slot(key: bytes) -> cython.Py_ssize_t:
     for i in range(size):
         h = (h ^ data[i]) * _MEMO_MULTIPLIER  # (unsigned: wraps around)
     return (h >> _MEMO_SHIFT) & ~1
+
+
+@cython.cfunc
+@cython.inline
+def _holds(slots: list, slot: cython.Py_ssize_t, key: bytes) -> cython.bint:
+    """Whether the pair of slots at `slot` holds `key` (a pair fills from its first slot)."""
+    stored = slots[slot]
+    if stored is None:
+        return False
+    first: bytes = stored
+    if first == key:
+        return True
+    stored = slots[slot + 1]
+    if stored is None:
+        return False
+    second: bytes = stored
+    return second == key
 
 
 @cython.final
@@ -172,13 +203,10 @@ class Memo:
         if slot < 0:
             return None
         verdict = None
-        stored = self.slots[slot]
-        if stored is not None and (stored == key or self.slots[slot + 1] == key):  # (a pair fills from its first)
+        if _holds(self.slots, slot, key):
             verdict = True
-        else:
-            stored = self.slots[slot + _MEMO_HALF]
-            if stored is not None and (stored == key or self.slots[slot + _MEMO_HALF + 1] == key):
-                verdict = False
+        elif _holds(self.slots, slot + _MEMO_HALF, key):
+            verdict = False
         if verdict is not None and _WITH_GIL:  # seen twice: worth keeping (new values never get here)
             self.last_key = key
             self.last_verdict = verdict
@@ -614,7 +642,7 @@ class SendWithCORS:
     cookie: cython.bint  # whether the request had a cookie; set only where the answers ask
 
     def forward(self, message: Any) -> Any:
-        if message["type"] != _RESPONSE_START:
+        if not _same_str(message["type"], _RESPONSE_START):
             return self.send(message)
         answers: SimpleAnswers = self.answers
         origin = self.origin
@@ -756,6 +784,7 @@ class PathPolicies:
 
 
 @cython.cfunc
+@cython.inline
 def _route_start(path: str, root_path: object) -> cython.Py_ssize_t:
     """Where the route path starts in `path` under ROOT_PATH_AT_BOUNDARY (see _routing): after
     `root_path` where it prefixes `path` at a "/" boundary or is all of it, else at 0."""
@@ -770,19 +799,21 @@ def _route_start(path: str, root_path: object) -> cython.Py_ssize_t:
 
 # ---- The policy of one configuration, and the dispatcher -------------------------------------
 @cython.cfunc
+@cython.inline
 def _preflight_header(name: object) -> cython.int:
     """0 for origin, 1 access-control-request-method, 2 ...-headers, 3 ...-private-network, else -1."""
     if type(name) is bytes:
-        # (One length test picks the only name it could be.)
-        size: cython.Py_ssize_t = len(name)
+        # (One length test picks the only name it could be, compared as the bytes it is.)
+        exact: bytes = name
+        size: cython.Py_ssize_t = len(exact)
         if size == 6:
-            return 0 if name == _ORIGIN else -1
+            return 0 if exact == _ORIGIN else -1
         if size == 29:
-            return 1 if name == _REQUEST_METHOD else -1
+            return 1 if exact == _REQUEST_METHOD else -1
         if size == 30:
-            return 2 if name == _REQUEST_HEADERS else -1
+            return 2 if exact == _REQUEST_HEADERS else -1
         if size == 38:
-            return 3 if name == _REQUEST_PRIVATE_NETWORK else -1
+            return 3 if exact == _REQUEST_PRIVATE_NETWORK else -1
         return -1
     # Anything else (a bytes subclass may equal a name) compares as Starlette compares it.
     if name == _ORIGIN:
@@ -841,16 +872,21 @@ class Policy:
         if origin is _UNSET or request_method is _UNSET:
             return self.simple.respond(app, scope, receive, send, headers, origin)
         # Converted in Starlette's order (its errors for odd values come in that order).
-        origin_bytes: bytes = _as_bytes(origin)
+        # (Testing for bytes first spares the uncompiled twin a call in the usual case.)
+        origin_bytes: bytes = origin if type(origin) is bytes else _as_bytes(origin)
         if type(method) is not str and method != "OPTIONS":
             return self.simple.respond(app, scope, receive, send, headers, origin_bytes)
-        return self.preflight.answer(
-            send,
-            origin_bytes,
-            _as_bytes(request_method),
-            None if requested is _UNSET else _as_bytes(requested),
-            None if private_network is _UNSET else _as_bytes(private_network),
-        )
+        if type(request_method) is not bytes:
+            request_method = _as_bytes(request_method)
+        if requested is _UNSET:
+            requested = None
+        elif type(requested) is not bytes:
+            requested = _as_bytes(requested)
+        if private_network is _UNSET:
+            private_network = None
+        elif type(private_network) is not bytes:
+            private_network = _as_bytes(private_network)
+        return self.preflight.answer(send, origin_bytes, request_method, requested, private_network)
 
 
 @cython.cclass
@@ -905,7 +941,7 @@ class Middleware:
             if selected is None:  # no CORS handling under this prefix
                 return self.app(scope, receive, send)
             policy = selected
-        if scope["type"] != _HTTP:
+        if not _same_str(scope["type"], _HTTP):
             if policy.websocket is not None and scope["type"] == "websocket":
                 return policy.websocket.guard(self.app, scope, receive, send)
             return self.app(scope, receive, send)
@@ -921,7 +957,7 @@ class Middleware:
             scope["headers"] = headers
         # An exact str compares without side effects, so whether this may be a preflight is
         # known before the scan; anything else is compared where Starlette compares it.
-        if type(method) is not str or method == _OPTIONS:
+        if type(method) is not str or _same_str(method, _OPTIONS):
             return policy.answer_options(self.app, scope, receive, send, method, headers)
         return policy.simple.respond(self.app, scope, receive, send, headers, _UNSET)
 
