@@ -1,9 +1,9 @@
 """Configuration checks: find CORSMiddleware arguments that do not do what their author meant.
 
 Pure Python, run once at construction; nothing here changes a response byte. Each problem
-names the offending value and says how to fix it. The checks of a configuration that was
-built never swallow an error (one would be a bug in a check); `check_config` on arguments the
-constructor refuses skips what it cannot analyse (the constructor reports what is broken).
+names the offending value and says how to fix it. Each check looks only at values of the type
+or shape it analyses (the constructor reports the others), so none swallows an error: one that
+raises is a bug in it, and fails loudly.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fastcors._errors import CORSConfigError, logger, shown
-from fastcors._generations import NEWEST, Generation, generation
+from fastcors._generations import NEWEST, generation
 from fastcors._origins import (
     DEFAULT_PORT,
     NO_HOST,
@@ -76,35 +76,35 @@ class Problem:
     advice: bool = False
 
 
-def check_settings(settings: CORSSettings, built: bool = True) -> list[Problem]:
+def check_settings(settings: CORSSettings) -> list[Problem]:
     """Every problem found in `settings` (allow_private_network is a plain switch: nothing to get wrong).
 
-    `built`: whether building the configuration accepted these settings, as it has wherever a
-    middleware is made. Then a check that raises is a bug in it, and the exception propagates
-    (a check skipped in silence would say nothing where it should warn). Otherwise a value
-    too odd to analyse, which the constructor refuses, is left out of the checks it breaks.
+    Any value is taken, including those the constructor refuses: each check first tests that a
+    value has the type or shape it analyses and leaves other values alone (the constructor
+    reports them). A check that raises is therefore a bug, and its exception propagates. A value
+    is only asked what the constructor asks of it too (its truth value, its str()), so one whose
+    own methods raise raises the same here as there.
     """
-    run = _run if built else _skip_if_refused
     problems: list[Problem] = []
     items: dict[str, list[Any]] = {}
     for argument in ("allow_origins", "allow_methods", "allow_headers", "expose_headers"):
         value = getattr(settings, argument)
-        problems += run(_shape_problems, argument, value)
-        items[argument] = run(_items, value)
-    credentials = run(lambda: [bool(settings.allow_credentials)]) == [True]
+        problems += _shape_problems(argument, value)
+        items[argument] = _items(value)
+    credentials = bool(settings.allow_credentials)
 
-    problems += run(_origin_list_problems, items["allow_origins"], credentials)
+    problems += _origin_list_problems(items["allow_origins"], credentials)
     for origin in items["allow_origins"]:
         if isinstance(origin, str) and origin != "*":
-            problems += run(_origin_problems, origin, credentials)
+            problems += _origin_problems(origin, credentials)
     for method in items["allow_methods"]:
         if isinstance(method, str) and method != "*":
-            problems += run(_method_problems, method)
+            problems += _method_problems(method)
     for argument in ("allow_headers", "expose_headers"):
         for header in items[argument]:
             if isinstance(header, str) and header != "*":
-                problems += run(_token_problems, argument, header, "header")
-    if credentials and any(isinstance(h, str) and h == "*" for h in items["expose_headers"]):
+                problems += _token_problems(argument, header, "header")
+    if credentials and _has_wildcard(items["expose_headers"]):
         problems.append(
             Problem(
                 "expose-wildcard-credentials",
@@ -115,23 +115,24 @@ def check_settings(settings: CORSSettings, built: bool = True) -> list[Problem]:
             )
         )
     if settings.allow_origin_regex is not None:
-        backtracking = run(_backtracking_problems, settings.allow_origin_regex)
-        problems += run(_regex_problems, settings.allow_origin_regex, bool(backtracking))
-        problems += backtracking
-    problems += run(_max_age_problems, settings.max_age)
-    problems += run(_patterns_problems, settings.allow_origin_patterns, credentials)
-    if any(isinstance(origin, str) and origin == "*" for origin in items["allow_origins"]):
+        problems += _regex_problems(settings.allow_origin_regex)
+    problems += _max_age_problems(settings.max_age)
+    problems += _patterns_problems(settings.allow_origin_patterns, credentials)
+    if _has_wildcard(items["allow_origins"]):
         problems += _wildcard_shadow_problems(
             settings.allow_origin_patterns, settings.allow_origin_func, settings.websocket_origin_guard
         )
-    starlette = run(lambda: [generation(settings.starlette_version)])
-    if starlette and starlette[0] is not NEWEST:
-        problems += _generation_advice(starlette[0], settings.starlette_version, items)
-    problems += run(_paths_problems, settings, built)
+    problems += _generation_advice(settings.starlette_version, items)
+    problems += _paths_problems(settings)
     return problems
 
 
-def _paths_problems(settings: CORSSettings, built: bool) -> list[Problem]:
+def _has_wildcard(items: list[Any]) -> bool:
+    """Whether '*' is among the items (compared only with the str ones: an odd item may not compare)."""
+    return any(isinstance(item, str) and item == "*" for item in items)
+
+
+def _paths_problems(settings: CORSSettings) -> list[Problem]:
     """Path policies that can never apply, and each path's own problems, the path named."""
     if not isinstance(settings.paths, Mapping):
         return []  # building the configuration reports it
@@ -166,14 +167,20 @@ def _paths_problems(settings: CORSSettings, built: bool) -> list[Problem]:
                 dataclasses.replace(
                     problem, argument=f"{where}.{problem.argument}", message=f"{where}: {problem.message}"
                 )
-                for problem in check_settings(inherited, built)
+                for problem in check_settings(inherited)
                 if not problem.advice
             ]
     return problems
 
 
-def _generation_advice(starlette: Generation, version: str, items: dict[str, list[Any]]) -> list[Problem]:
+def _generation_advice(version: Any, items: dict[str, list[Any]]) -> list[Problem]:
     """What the newest Starlette answers better than the release being reproduced."""
+    try:
+        starlette = generation(version)
+    except CORSConfigError:  # the constructor refuses the version with this same error
+        return []
+    if starlette is NEWEST:
+        return []
     as_release = f"fastcors answers as Starlette {starlette.releases} (starlette_version={version!r})"
     opt_in = "pass starlette_version='newest' for the newer answers (they then differ from that Starlette's)"
     advice = []
@@ -189,7 +196,7 @@ def _generation_advice(starlette: Generation, version: str, items: dict[str, lis
                 advice=True,
             )
         )
-    if starlette.wildcard_reflects_on == "cookie" and "*" in items["allow_origins"]:
+    if starlette.wildcard_reflects_on == "cookie" and _has_wildcard(items["allow_origins"]):
         advice.append(
             Problem(
                 "starlette-wildcard-cookie",
@@ -201,7 +208,7 @@ def _generation_advice(starlette: Generation, version: str, items: dict[str, lis
                 advice=True,
             )
         )
-    if "*" in items["allow_methods"] and set(NEWEST.all_methods) - set(starlette.all_methods):
+    if _has_wildcard(items["allow_methods"]) and set(NEWEST.all_methods) - set(starlette.all_methods):
         missing = ", ".join(sorted(set(NEWEST.all_methods) - set(starlette.all_methods)))
         advice.append(
             Problem(
@@ -247,12 +254,13 @@ def _pattern_problems(pattern: Any, credentials: bool) -> list[Problem]:
 def _wildcard_shadow_problems(patterns: Any, func: Any, websocket_guard: Any) -> list[Problem]:
     """fastcors' own origin rules that allow_origins=['*'] makes pointless."""
     problems = []
-    for argument, value, effect in (
-        ("allow_origin_patterns", patterns, "they are never consulted"),
-        ("allow_origin_func", func, "it is never called"),
-        ("websocket_origin_guard", websocket_guard, "it lets every WebSocket handshake through"),
+    patterns_set = _is_collection(patterns) and bool(_items(patterns))
+    for argument, value, is_set, effect in (
+        ("allow_origin_patterns", patterns, patterns_set, "they are never consulted"),
+        ("allow_origin_func", func, func is not None, "it is never called"),
+        ("websocket_origin_guard", websocket_guard, websocket_guard is True, "it lets every handshake through"),
     ):
-        if value:
+        if is_set:
             problems.append(
                 Problem(
                     "wildcard-shadows",
@@ -263,18 +271,6 @@ def _wildcard_shadow_problems(patterns: Any, func: Any, websocket_guard: Any) ->
                 )
             )
     return problems
-
-
-def _run(check: Any, *args: Any) -> list[Any]:
-    return check(*args)
-
-
-def _skip_if_refused(check: Any, *args: Any) -> list[Any]:
-    """What `check` finds; nothing if the value is too odd to analyse (the constructor refuses it)."""
-    try:
-        return check(*args)
-    except Exception:
-        return []
 
 
 def report(problems: Iterable[Problem], strict: bool, log: bool = True) -> None:
@@ -293,16 +289,17 @@ def report(problems: Iterable[Problem], strict: bool, log: bool = True) -> None:
 # ---------------------------------------------------------------------------- shapes
 
 
+def _is_collection(value: Any) -> bool:
+    """Whether `value` can be read item by item more than once (a str is one value, not a collection)."""
+    return isinstance(value, Iterable) and not isinstance(value, (str, Iterator))
+
+
 def _items(value: Any) -> list[Any]:
     """The items a collection argument holds; a str counts as the one item it was meant to be."""
     if isinstance(value, str):
         return [value]
-    if isinstance(value, Iterator):  # iterating would consume what Starlette later reads
-        return []
-    try:
-        return list(value)
-    except Exception:
-        return []
+    # An iterator is left unread (reading it would consume what the constructor reads later).
+    return list(value) if _is_collection(value) else []
 
 
 def _shape_problems(argument: str, value: Any) -> list[Problem]:
@@ -326,10 +323,7 @@ def _shape_problems(argument: str, value: Any) -> list[Problem]:
                 f"consumes it and later ones give wrong answers; pass a list or a tuple",
             )
         ]
-    try:
-        values = list(value)
-    except Exception:
-        return []  # building the configuration reports it
+    # (Not iterable at all: building the configuration reports it.)
     return [
         Problem(
             "non-str-item",
@@ -338,7 +332,7 @@ def _shape_problems(argument: str, value: Any) -> list[Problem]:
             f"{argument} contains {shown(item)} of type {type(item).__name__}, which can never equal a "
             f"request's header value (always str); write it as a str",
         )
-        for item in values
+        for item in _items(value)
         if not isinstance(item, str)
     ]
 
@@ -526,7 +520,8 @@ def _max_age_problems(max_age: Any) -> list[Problem]:
 # ---------------------------------------------------------------------------- origin regex
 
 
-def _regex_problems(pattern: Any, backtracks: bool = False) -> list[Problem]:
+def _regex_problems(pattern: Any) -> list[Problem]:
+    """Its type, its syntax, then (for a regex that compiles) what it matches and how long it may take."""
     if not isinstance(pattern, str):
         return [
             Problem(
@@ -542,6 +537,12 @@ def _regex_problems(pattern: Any, backtracks: bool = False) -> list[Problem]:
         return [
             Problem("regex-invalid", "allow_origin_regex", pattern, f"allow_origin_regex {pattern!r} is invalid: {exc}")
         ]
+    backtracking = _backtracking_problems(pattern)
+    return _match_problems(pattern, compiled, bool(backtracking)) + backtracking
+
+
+def _match_problems(pattern: str, compiled: re.Pattern[str], backtracks: bool) -> list[Problem]:
+    """Origins others control that the regex matches."""
     if backtracks:
         # Trying origins on it could take as long as an attack: they are tried on the same
         # regex rewritten, or not at all.
@@ -599,10 +600,8 @@ def _regex_problems(pattern: Any, backtracks: bool = False) -> list[Problem]:
     ]
 
 
-def _backtracking_problems(pattern: Any) -> list[Problem]:
+def _backtracking_problems(pattern: str) -> list[Problem]:
     """A regex whose matching time, on an Origin an attacker picks, grows faster than its length."""
-    if not isinstance(pattern, str):
-        return []  # regex-type says so
     found = find_backtracking(pattern)
     if found is None:
         return []

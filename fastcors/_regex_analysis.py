@@ -42,7 +42,7 @@ def example_matches(pattern: str, limit: int = 32) -> list[str]:
     """
     try:
         return sorted(_expand(list(_sre_parse.parse(pattern)), limit))[:limit]
-    except Exception:  # an exotic construct, or nesting too deep: the literal fallback remains
+    except (Unsupported, RecursionError):  # an exotic construct, or nesting too deep: the literal fallback remains
         return []
 
 
@@ -85,7 +85,7 @@ def _expand_one(op: str, arg: Any, limit: int) -> set[str]:
         return _expand(list(yes), limit) | _expand(list(no) if no else [], limit)
     if op in ("AT", "ASSERT", "ASSERT_NOT", "GROUPREF"):
         return {""}
-    raise ValueError(f"unhandled regex construct {op}")
+    raise Unsupported(op)
 
 
 def _class_member(items: list[Any]) -> str:

@@ -421,17 +421,29 @@ class Hostile:
 
 
 def test_checks_never_raise_on_odd_values() -> None:
-    odd: list[object] = [None, 3, object(), b"x", {"a": 1}, [["nested"]], "", "*", Hostile(), [Hostile(), "*"]]
+    odd: list[object] = [None, 3, object(), b"x", {"a": 1}, [["nested"]], [{"unhashable": 1}], "", "*"]
+    odd.append([Hostile(), "*"])
     for value in odd:
-        for argument in ("allow_origins", "allow_methods", "allow_headers", "expose_headers"):
+        for argument in ("allow_origins", "allow_methods", "allow_headers", "expose_headers", "allow_origin_patterns"):
             assert isinstance(check_config(**{argument: value}), list)
-        check_config(allow_origin_regex=value, max_age=value, allow_credentials=value)
+        assert isinstance(check_config(allow_origin_regex=value, max_age=value, allow_credentials=value), list)
+    generator = (origin for origin in ["https://app.example.com"])
+    assert codes(allow_origins=generator) == ["not-a-collection"]
+    assert list(generator) == ["https://app.example.com"]  # left unread for the constructor
     check_config(allow_origin_regex="(" * 300 + ")" * 300)  # deep nesting
 
 
 def test_checks_continue_past_odd_values() -> None:
-    found = codes(allow_origins=[Hostile(), "https://app.example.com/"], allow_credentials=Hostile(), max_age=Hostile())
-    assert "origin-trailing-slash" in found
+    found = codes(allow_origins=[Hostile(), "https://app.example.com/"], allow_credentials=None, max_age=None)
+    assert found == ["non-str-item", "origin-trailing-slash", "max-age-type"]
+
+
+def test_a_value_whose_truth_value_raises_raises_the_same_in_check_config(impl: ModuleType) -> None:
+    # The checks ask a value only what the constructor asks of it: nothing is swallowed.
+    with pytest.raises(RuntimeError, match="no truth value"):
+        impl.CORSMiddleware(None, allow_credentials=Hostile())
+    with pytest.raises(RuntimeError, match="no truth value"):
+        check_config(allow_credentials=Hostile())
 
 
 def test_str_enum_origins_are_checked() -> None:
@@ -634,6 +646,11 @@ def test_a_check_that_raises_on_a_built_configuration_propagates(
         impl.CORSMiddleware(None, allow_methods=["GET"])
     with pytest.raises(RuntimeError, match="a bug in a check"):
         check_config(allow_methods=["GET"])
+    with pytest.raises(RuntimeError, match="a bug in a check"):
+        CORSSettings(allow_methods=["GET"]).validate()
+    # Arguments the constructor refuses (a pattern without a scheme) are no excuse either.
+    with pytest.raises(RuntimeError, match="a bug in a check"):
+        check_config(allow_methods=["GET"], allow_origin_patterns=["example.com"])
 
 
 def test_check_config_on_refused_arguments_reports_what_it_can() -> None:
