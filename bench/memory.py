@@ -2,11 +2,12 @@
 
 Each (implementation, configuration) runs in its own child process
 (`python -m bench.memory --impl compiled --config regex --requests 200000`), so RSS is that
-run's alone. The child sends a warm-up, then the measured requests twice: once watching RSS
-(no tracing, which would inflate it), once under tracemalloc, reporting how much the peak of
-traced memory in the run's second half exceeds the first half's. Origins are random (fresh
-ones keep arriving), so the bounded memos of verdicts are churned; preflights carry random
-header lists for the same reason.
+run's alone. The child sends a warm-up of at least one full cycle of the verdict memos
+(which start over when full), then the measured requests twice, in windows of one memo cycle
+each: once watching RSS (no tracing, which would inflate it), once under tracemalloc. Growth is
+the peak of the last third of the windows over the peak of the first third (see
+measure_middleware). Origins are random (fresh ones keep arriving), so the bounded memos are
+churned; preflights carry random header lists for the same reason.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import random
 import subprocess
 import sys
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,6 @@ IMPLS = ["compiled", "python"]
 # Growth allowed after warm-up. A leak of even one small object per request would be
 # ~30 bytes x 200,000 = 6 MB, far above these.
 TRACED_LIMIT = 64 * 1024
-SAMPLE_EVERY = 1000  # requests between two samples of traced memory
 RSS_LIMIT = 1024 * 1024
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -81,53 +82,94 @@ def _load(impl: str) -> Any:
     return _loader.load_compiled() if impl == "compiled" else _loader.load_pure_python()
 
 
-def measure(impl: str, config: str, requests: int, warmup: int, seed: int = 1) -> dict[str, Any]:
-    middleware = _load(impl).CORSMiddleware(drive.app, **CONFIGS[config])
-    rng = random.Random(seed)
+def memo_cycle_requests(memo_slots: int) -> int:
+    """Requests that take every verdict memo through at least one full fill-and-clear cycle.
+
+    A memo starts over after `memo_slots` new keys. The slowest memo here is the headers one:
+    about 30% of _request's requests bring it a new key (the regex memo's share is about 60%),
+    so 4 x `memo_slots` requests fill each memo at least once.
+    """
+    return 4 * memo_slots
+
+
+def measure_middleware(
+    middleware: Any, requests: int, warmup: int, cycle: int, request: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """Growth of `middleware`'s memory: the peak of the run's late memo cycles over its early ones'.
+
+    A bounded memo that starts over when full sits at a different point of its fill cycle at
+    any two instants, so a difference of two samples says nothing. The peak over a window of
+    one whole cycle is the memo at its fullest, wherever the window starts: the same in every
+    window unless something grows. So each window of `cycle` requests records its peak (traced:
+    tracemalloc's own peak, reset per window; RSS: sampled per block, untraced), and growth
+    is the largest peak of the last third of the windows minus the largest of the first third.
+    """
+    windows = max(3, requests // cycle)
+    block = max(1, cycle // 8)  # RSS is read between blocks, not inside a request
 
     def run(count: int) -> None:
         for _ in range(count):
-            drive.call_once(middleware, _request(rng))
+            drive.call_once(middleware, request())
 
-    run(warmup)
-    gc.collect()
-    rss_before = rss_bytes()
-    run(requests)
-    gc.collect()
-    rss_after = rss_bytes()
+    def thirds(peaks: list[int]) -> tuple[int, int]:
+        third = max(1, len(peaks) // 3)
+        return max(peaks[:third]), max(peaks[-third:])
 
-    # Traced memory is sampled through the run: a bounded memo that starts over when full is at
-    # a different point of its cycle at each sample, so its net change says nothing. Its peak,
-    # over the many cycles of each half of the run, is the same in both halves; a leak's is not.
+    run(warmup)  # at least one full cycle, so the first window is not the memos' first fill
+    gc.collect()
+    rss_peaks = []
+    for _ in range(windows):
+        peak = 0
+        for _ in range(cycle // block):
+            run(block)
+            peak = max(peak, rss_bytes())
+        rss_peaks.append(peak)
+    rss_early, rss_late = thirds(rss_peaks)
+
+    # Under tracemalloc, which would inflate RSS: a second pass, after its own warm-up.
     tracemalloc.start()
     run(warmup)
     snapshot = tracemalloc.take_snapshot()
     gc.collect()
     # Read after the snapshot exists, so its own memory is in the baseline.
-    traced_before = tracemalloc.get_traced_memory()[0]
-    samples = []
-    for _ in range(max(2, requests // SAMPLE_EVERY)):
-        run(min(SAMPLE_EVERY, requests))
-        samples.append(tracemalloc.get_traced_memory()[0])
+    traced_start = tracemalloc.get_traced_memory()[0]
+    traced_peaks = []
+    for _ in range(windows):
+        tracemalloc.reset_peak()
+        run(cycle)
+        traced_peaks.append(tracemalloc.get_traced_memory()[1])
     gc.collect()
     top = [str(s) for s in tracemalloc.take_snapshot().compare_to(snapshot, "lineno")[:5] if s.size_diff > 0]
     tracemalloc.stop()
-    half = len(samples) // 2
-    traced_growth = max(samples[half:]) - max(samples[:half])
-    rss_growth = rss_after - rss_before
+    traced_early, traced_late = thirds(traced_peaks)
+    traced_growth = traced_late - traced_early
+    rss_growth = rss_late - rss_early
     return {
-        "impl": impl,
-        "config": config,
-        "requests": requests,
+        "requests": windows * cycle,
         "warmup": warmup,
-        "rss_before": rss_before,
-        "rss_after": rss_after,
+        "cycle_requests": cycle,
+        "windows": windows,
+        "rss_before": rss_early,  # the peak RSS of the first third of the windows
+        "rss_after": rss_late,  # and of the last third
         "rss_growth": rss_growth,
-        "traced_growth": traced_growth,  # the second half's peak over the first half's
-        "traced_peak_above_start": max(samples) - traced_before,
+        "traced_growth": traced_growth,  # the last third's traced peak over the first third's
+        "traced_peak_above_start": max(traced_peaks) - traced_start,
         "top_growth": top,
         "grew": traced_growth > TRACED_LIMIT or rss_growth > RSS_LIMIT,
     }
+
+
+def measure(impl: str, config: str, requests: int, warmup: int, seed: int = 1) -> dict[str, Any]:
+    module = _load(impl)
+    middleware = module.CORSMiddleware(drive.app, **CONFIGS[config])
+    cycle = memo_cycle_requests(module.MEMO_SLOTS)
+    if requests < 3 * cycle or warmup < cycle:
+        raise SystemExit(
+            f"--requests must be at least {3 * cycle:,} and --warmup {cycle:,}: 3 memo cycles, 1 to warm up"
+        )
+    rng = random.Random(seed)
+    measured = measure_middleware(middleware, requests, warmup, cycle, lambda: _request(rng))
+    return {"impl": impl, "config": config, **measured}
 
 
 def run_memory(quick: bool, progress: Any = None) -> dict[str, Any]:

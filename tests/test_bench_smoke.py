@@ -205,6 +205,44 @@ def test_memory_ran_every_configuration(results: dict[str, Any]) -> None:
         assert run["requests"] > 0 and run["rss_before"] > 0 and isinstance(run["grew"], bool)
 
 
+def _memory_verdict(middleware: Any) -> dict[str, Any]:
+    """bench.memory's measure on `middleware`: 3 memo cycles after a warm-up one, as the bench runs."""
+    from bench import memory
+
+    cycle = memory.memo_cycle_requests(1024)
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"origin", b"https://a.example")]}
+    return memory.measure_middleware(middleware, 3 * cycle, cycle, cycle, lambda: scope)
+
+
+def test_memory_reports_a_leak_as_grew() -> None:
+    """A middleware that keeps ~100 B per request is GREW: the bound check still catches a leak."""
+    kept: list[bytes] = []
+
+    async def leaking(scope: Any, receive: Any, send: Any) -> None:
+        kept.append(bytes(100) + len(kept).to_bytes(8, "little"))  # a fresh object each time
+        await drive.app(scope, receive, send)
+
+    verdict = _memory_verdict(leaking)
+    assert verdict["grew"] is True, verdict
+    assert verdict["traced_growth"] > 64 * 1024
+
+
+def test_memory_does_not_report_a_memo_that_starts_over_as_grew() -> None:
+    """A memo cleared when full (as fastcors's pure memo is) is a bound, not growth."""
+    memo: dict[bytes, bool] = {}
+    counter = itertools.count()
+
+    async def memoizing(scope: Any, receive: Any, send: Any) -> None:
+        if len(memo) >= 1024:
+            memo.clear()
+        memo[b"https://t%x.example.org" % next(counter)] = True  # a new key every request
+        await drive.app(scope, receive, send)
+
+    verdict = _memory_verdict(memoizing)
+    assert verdict["grew"] is False, verdict
+    assert verdict["traced_peak_above_start"] > 0
+
+
 def test_a_wrong_answer_is_never_timed() -> None:
     """rows.check refuses a middleware whose messages differ from Starlette's."""
     scenario = by_name("simple_allowed_credentials")

@@ -7,12 +7,15 @@ server that garbles, drops or reorders nothing shows exactly these lists.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
+import pytest
 
 from .rw_served.settings import ALLOWED_ORIGIN, DENIED_ORIGIN, IMPL_HEADER
+from .rw_support import impl_env, serving
 
 PREFLIGHT_VARY = (
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
@@ -47,6 +50,13 @@ class Target:
     @property
     def impl_value(self) -> str:
         return "1" if self.impl == "compiled" else "0"
+
+
+@contextlib.contextmanager
+def served_target(server: str, app: str, impl: str) -> Iterator[Target]:
+    """`app` ("module:attribute" under rw_served) served by `server` with implementation `impl`."""
+    with serving(server, app, impl_env(impl), ready_path="/data") as process:
+        yield Target(process.url, impl)
 
 
 def _simple(target: Target, client: httpx.Client, origin: str | None) -> httpx.Response:
@@ -140,3 +150,5 @@ CHECKS: list[Callable[[Target, httpx.Client], None]] = [
     check_preflight_refused_origin_and_header,
 ]
 CHECK_IDS = [check.__name__.removeprefix("check_") for check in CHECKS]
+# A test taking `check` runs once per check above.
+each_check = pytest.mark.parametrize("check", CHECKS, ids=CHECK_IDS)

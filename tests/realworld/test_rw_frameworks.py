@@ -13,8 +13,8 @@ import httpx
 import pytest
 from asgi_harness import require_modules
 
-from .rw_expect import CHECK_IDS, CHECKS, Target
-from .rw_support import IMPLS, impl_env, serving
+from .rw_expect import Target, each_check, served_target
+from .rw_support import IMPLS
 
 # (framework module, app attribute, server, packages the app needs)
 APPS = [
@@ -36,11 +36,11 @@ MATRIX = [(*app, impl) for app in APPS for impl in IMPLS]
 def framework_server(request: pytest.FixtureRequest) -> Iterator[Target]:
     module, attr, server_name, packages, impl = request.param
     require_modules(*packages)
-    with serving(server_name, f"rw_served.{module}:{attr}", impl_env(impl), ready_path="/data") as server:
-        yield Target(server.url, impl)
+    with served_target(server_name, f"rw_served.{module}:{attr}", impl) as target:
+        yield target
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=CHECK_IDS)
+@each_check
 def test_framework_over_http(
     framework_server: Target, http: httpx.Client, check: Callable[[Target, httpx.Client], None]
 ) -> None:

@@ -13,8 +13,8 @@ from types import ModuleType
 import httpx
 import pytest
 
-from .rw_expect import CHECK_IDS, CHECKS, Target
-from .rw_support import IMPLS, SERVERS, impl_env, serving
+from .rw_expect import Target, each_check, served_target
+from .rw_support import IMPLS, SERVERS
 
 MATRIX = [(server, impl) for server in SERVERS for impl in IMPLS]
 
@@ -22,11 +22,11 @@ MATRIX = [(server, impl) for server in SERVERS for impl in IMPLS]
 @pytest.fixture(scope="module", params=MATRIX, ids=[f"{server}-{impl}" for server, impl in MATRIX])
 def bare_server(request: pytest.FixtureRequest) -> Iterator[Target]:
     server_name, impl = request.param
-    with serving(server_name, "rw_served.bare:app", impl_env(impl), ready_path="/data") as server:
-        yield Target(server.url, impl)
+    with served_target(server_name, "rw_served.bare:app", impl) as target:
+        yield target
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=CHECK_IDS)
+@each_check
 def test_bare_app_over_http(
     bare_server: Target, http: httpx.Client, check: Callable[[Target, httpx.Client], None]
 ) -> None:
