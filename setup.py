@@ -26,6 +26,8 @@ def _flag(name):
 
 NO_EXTENSIONS = _flag("FASTCORS_NO_EXTENSIONS")
 REQUIRE_EXTENSIONS = _flag("FASTCORS_REQUIRE_EXTENSIONS")
+# The compiled modules: _scan (C byte scans, cimported by _core) and _core (the request path).
+COMPILED_MODULES = ("_scan", "_core")
 # Set when the extension was planned but not built: the wheel is then pure Python.
 _fallbacks = []
 
@@ -85,13 +87,13 @@ def extensions():
     try:
         from Cython.Build import cythonize
     except ImportError:
-        shipped = HERE / "fastcors" / "_core.c"
-        if shipped.exists():  # an sdist: compile the C Cython generated when it was made
-            return [Extension("fastcors._core", ["fastcors/_core.c"])]
-        _fall_back("neither Cython nor fastcors/_core.c is available")
+        shipped = [HERE / "fastcors" / f"{name}.c" for name in COMPILED_MODULES]
+        if all(path.exists() for path in shipped):  # an sdist: compile the C Cython generated when it was made
+            return [Extension(f"fastcors.{name}", [f"fastcors/{name}.c"]) for name in COMPILED_MODULES]
+        _fall_back("neither Cython nor the C of fastcors' compiled modules is available")
         return []
     return cythonize(
-        ["fastcors/_core.py"],
+        [f"fastcors/{name}.py" for name in COMPILED_MODULES],
         # freethreading_compatible: the request path needs no GIL (see _core: caches that never
         # iterate, the policy read and swapped under a critical section, no free list there).
         compiler_directives={"language_level": "3", "binding": True, "freethreading_compatible": True},

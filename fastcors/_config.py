@@ -99,7 +99,7 @@ class Config:
     # the preflight answer allowing it with nothing requested beyond the allowed method and
     # headers). `small_origin_answers` holds the same, flat (origin, answers, origin, ...),
     # when there are few: compiled, a few length-first comparisons cost less than hashing.
-    origin_answers: dict[bytes, tuple[list[tuple[bytes, bytes]], tuple[tuple[bytes, bytes], ...]]]
+    origin_answers: dict[bytes, tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]]
     small_origin_answers: tuple[Any, ...] | None
     # The allowed methods as a tuple when there are few (compared the same way), else None.
     small_methods: tuple[bytes, ...] | None
@@ -334,7 +334,7 @@ def build_config(settings: CORSSettings) -> Config:
         origin_answers = {
             origin: (
                 [*simple, (RESPONSE_HEADER_NAMES[0], origin), VARY_ORIGIN],
-                (*raw_preflight_headers, (RESPONSE_HEADER_NAMES[0], origin), ok_length, PLAIN_TEXT),
+                [*raw_preflight_headers, (RESPONSE_HEADER_NAMES[0], origin), ok_length, PLAIN_TEXT],
             )
             for origin in sorted(origins)
         }

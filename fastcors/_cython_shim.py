@@ -44,5 +44,9 @@ def exceptval(*_args: Any, **_kwargs: Any) -> Callable[[T], T]:
     return _identity
 
 
+def cast(_type: Any, value: T) -> T:
+    return value
+
+
 def declare(_type: Any = None, value: Any = None, **_kwargs: Any) -> Any:
     return value

@@ -176,19 +176,10 @@ def acao(result: Outcome | list[dict[str, Any]]) -> list[bytes]:
 
 
 def remembered(memo: Any, key: bytes) -> bool | None:
-    """The verdict a policy's memo holds for `key`, or None.
-
-    Uncompiled a memo is a dict; compiled, a list of keys: the allowed ones in its first half,
-    the refused ones in its second.
-    """
-    if isinstance(memo, dict):
-        return memo.get(key)
-    half = len(memo) // 2
-    if key in memo[:half]:
-        return True
-    return False if key in memo[half:] else None
+    """The verdict a policy's memo holds for `key`, or None."""
+    return memo.known(key)
 
 
 def memo_size(memo: Any) -> int:
-    """How many keys a policy's memo holds (see remembered)."""
-    return len(memo) if isinstance(memo, dict) else sum(key is not None for key in memo)
+    """How many keys a policy's memo holds."""
+    return len(memo)

@@ -162,7 +162,7 @@ def test_cycled_origins_miss_fastcors_regex_cache(row: str) -> None:
         asgi = rows.build(row, scenario)
     except rows.Unavailable as exc:
         unavailable(str(exc))
-    memo = asgi.policy.regex_verdicts
+    memo = asgi.policy.origins.regex_verdicts
     cycle = itertools.cycle(zip(scopes, origins, strict=True))
     hits = 0
     calls = len(origins) + MEMO_SLOTS + 1  # once round, and on into the second

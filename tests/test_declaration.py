@@ -1,5 +1,5 @@
 """Each argument is declared once, in CORSSettings: the signatures users see must match it,
-and every precomputed Config field must reach the compiled Policy."""
+and every precomputed Config field has one owner in the request path."""
 
 from __future__ import annotations
 
@@ -66,25 +66,62 @@ def test_constructor_passes_every_argument_on(impl: ModuleType) -> None:
     assert {name: getattr(settings, name) for name in given} == given
 
 
-def test_every_config_field_reaches_the_policy() -> None:
-    # Checked on the uncompiled twin, whose attributes Python can see; the compiled Policy is
-    # the same source. A typed field that __init__ forgot to copy would read as False there.
+class _Recording:
+    """A Config that notes which fields are read."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self.read: set[str] = set()
+
+    def __getattr__(self, name: str) -> object:
+        self.read.add(name)
+        return getattr(self._config, name)
+
+
+# The owners of the request path's decisions, each built from the Config (see _core).
+OWNERS = (
+    "OriginRule", "MethodRule", "HeaderRule", "Preflight", "SimpleAnswers", "WebSocketGuard", "PathPolicies",
+)  # fmt: skip
+
+
+def _owner_reads(twin: ModuleType, config: Config) -> dict[str, set[str]]:
+    """Which Config fields each owner's constructor reads."""
+    origins = twin.OriginRule(config)
+    reads = {}
+    for name in OWNERS:
+        recording = _Recording(config)
+        owner = getattr(twin, name)
+        extra = {
+            "Preflight": (origins, twin.MethodRule(config), twin.HeaderRule(config), None),
+            "SimpleAnswers": (origins, None),
+            "WebSocketGuard": (origins, None),
+            "PathPolicies": (None,),
+        }.get(name, ())
+        instance = owner(recording, *extra)
+        reads[name] = recording.read
+        # Every field the class declares is set (uncompiled, a forgotten one is missing).
+        for field in getattr(owner, "__annotations__", {}):
+            assert hasattr(instance, field), f"{name}.__init__ does not set {field}"
+    return reads
+
+
+def test_every_config_field_has_one_owner() -> None:
+    # Adding a precomputed value touches _config and the one class that uses it: each Config
+    # field is read by exactly one owner (checked on the uncompiled twin, the same source).
     from fastcors._loader import load_pure_python
 
     twin = load_pure_python()
-    typed = twin.Policy.__annotations__
-    policy = twin.CORSMiddleware(None, allow_origins=["https://a.example"]).policy
-    # Fields the Policy holds in another shape, under other names.
-    # (The allowed headers reach it as the tables of the requested-headers scan.)
-    reshaped = {
-        "paths": ("path_prefixes", "path_policies"),
-        "allowed_headers": ("header_scan",),
-        "header_names": ("header_scan",),
-    }
-    for field in dataclasses.fields(Config):
-        for name in reshaped.get(field.name, (field.name,)):
-            assert name in typed, f"Policy does not declare Config.{field.name} (as {name})"
-            assert hasattr(policy, name), f"Policy.__init__ does not copy Config.{field.name} (as {name})"
+    config = twin.CORSMiddleware(None, allow_origins=["https://a.example"], paths={"/x": None}).config
+    reads = _owner_reads(twin, config)
+    fields = {field.name for field in dataclasses.fields(Config)} | {"origin_extended"}
+    # Not the request path's: what every field was computed for, what only debug mode's messages
+    # list, and whether Policy builds a WebSocketGuard at all.
+    fields -= {"generation", "allowed_headers", "websocket_guard"}
+    for field in sorted(fields):
+        owners = [name for name, read in reads.items() if field in read]
+        assert len(owners) == 1, f"Config.{field} is read by {owners or 'no owner'}"
+    unknown = set().union(*reads.values()) - fields
+    assert not unknown, unknown
 
 
 @pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(CORSSettings)])

@@ -120,9 +120,9 @@ def test_the_twin_runs_without_cython(without_cython: Path, package_without_exte
         "from fastcors import _cython_shim\n"
         "assert twin.cython is _cython_shim\n"
         # The C type names the annotations use resolve to Python types.
-        "for cls in (twin.Pattern, twin.Policy, twin.SendWithCORS):\n"
+        "for cls in (twin.OriginRule, twin.Policy, twin.SendWithCORS):\n"
         "    typing.get_type_hints(cls)\n"
-        "print(typing.get_type_hints(twin.Pattern)['subdomains'].__name__)\n"
+        "print(typing.get_type_hints(twin.OriginRule)['allow_all'].__name__)\n"
     )
     for root in (package_without_extension, PACKAGE.parent):  # without, and next to, a compiled module
         result = run_python(code, pythonpath=f"{without_cython}{os.pathsep}{root}", FASTCORS_NO_EXTENSIONS="1")

@@ -1,4 +1,5 @@
-"""The requested-headers scan (_core.RequestedHeaders) and the tables it reads (_config).
+"""The requested-headers scan (RequestedHeaders: _scan compiled, _reference in Python) and the
+tables it reads (_config).
 
 Starlette decodes Access-Control-Request-Headers as latin-1, lower-cases it, splits it on ","
 and strips each item: the scan does the same on the bytes, with tables that must agree with
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fastcors import _reference
 from fastcors._config import LATIN1_LOWER, LATIN1_STRIPPED, LATIN1_WHITESPACE, HeaderNames, header_names
 
 BYTES = range(256)
@@ -26,8 +28,17 @@ def starlette_allows(allowed: frozenset[str], value: bytes) -> bool:
     return all(header.strip() in allowed for header in [h.lower() for h in text.split(",")])
 
 
+def scans(impl: ModuleType) -> ModuleType:
+    """Where an implementation's RequestedHeaders comes from: compiled, _scan; else _reference."""
+    if impl.COMPILED:
+        from fastcors import _scan
+
+        return _scan
+    return _reference
+
+
 def scan(impl: ModuleType, *allowed: str) -> object:
-    return impl.RequestedHeaders(header_names(frozenset(name.lower() for name in allowed)))
+    return scans(impl).RequestedHeaders(header_names(frozenset(name.lower() for name in allowed)))
 
 
 def test_the_lower_case_table_is_str_lower_on_every_latin1_character() -> None:
@@ -52,7 +63,7 @@ def test_the_whitespace_table_is_str_strip_on_every_latin1_character() -> None:
 def test_every_byte_alone_and_inside_a_name(impl: ModuleType, byte: int) -> None:
     character = chr(byte)
     allowed = frozenset({"x" + character.lower() + "y", character.lower(), "plain"})
-    tested = impl.RequestedHeaders(header_names(allowed))
+    tested = scans(impl).RequestedHeaders(header_names(allowed))
     for value in (
         bytes([byte]),
         b"x" + bytes([byte]) + b"y",
@@ -116,7 +127,7 @@ def test_odd_allowed_names(impl: ModuleType) -> None:
 
 
 def test_no_allowed_names(impl: ModuleType) -> None:
-    tested = impl.RequestedHeaders(header_names(frozenset()))
+    tested = scans(impl).RequestedHeaders(header_names(frozenset()))
     for value in (b"", b",", b"a", b"\xff"):
         assert tested.allows(value) is False
 
@@ -144,9 +155,11 @@ def test_the_name_table_holds_what_a_stripped_item_can_equal() -> None:
     assert names.empty_allowed
 
 
-def test_tables_laid_out_otherwise_are_refused(impl: ModuleType) -> None:
-    # Compiled code indexes the tables by a byte and walks the names by the offsets and
+def test_tables_laid_out_otherwise_are_refused() -> None:
+    # The compiled scan indexes the tables by a byte and walks the names by the offsets and
     # lengths they hold: anything else is refused, never read past.
+    from fastcors import _scan
+
     good = header_names(frozenset({"accept", "x-custom"}))
     four = (100).to_bytes(4, sys.byteorder)
     for bad in (
@@ -159,7 +172,7 @@ def test_tables_laid_out_otherwise_are_refused(impl: ModuleType) -> None:
         dataclasses.replace(good, names=good.names.replace(b"accept", b"bccept")),
     ):
         with pytest.raises(ValueError, match="HeaderNames"):
-            impl.RequestedHeaders(bad)
+            _scan.RequestedHeaders(bad)
 
 
 NAMES = ["accept", "x-custom", "\xe9t\xe9", "a", "ab", "", "x y"]

@@ -173,7 +173,8 @@ def test_many_threads_one_middleware(impl: ModuleType, tmp_path: Path) -> None:
                     unsure.append((i, before, after, sent))
                 if n % 64 == 0:
                     policy = middleware.policy
-                    sizes.append(max(memo_size(policy.regex_verdicts), memo_size(policy.header_verdicts)))
+                    memos = (policy.origins.regex_verdicts, policy.preflight.headers.verdicts)
+                    sizes.append(max(memo_size(memo) for memo in memos))
         except Exception as exc:  # a RuntimeError from a shared dict, say
             failures.append(f"{type(exc).__name__}: {exc}")
         with log_lock:
