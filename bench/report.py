@@ -273,12 +273,19 @@ def _e2e_lines(data: dict[str, Any]) -> list[str]:
 
 
 def _memory_lines(data: dict[str, Any]) -> list[str]:
+    # The runs measure whole memo cycles: their own request count, not the one asked for.
+    measured = next((run for run in data["runs"] if "error" not in run), None)
+    requests = measured["requests"] if measured else data["requests"]
+    windows = ""
+    if measured:
+        windows = f" in {measured['windows']} windows of one memo cycle ({measured['cycle_requests']:,})"
     lines = [
         "## Memory",
         "",
-        f"{data['requests']:,} requests with random origins (listed, regex-shaped, unknown) and random "
-        f"preflight header lists, after {data['warmup']:,} warm-up requests; one child process per run. "
-        f"Growth limits: traced {data['traced_limit']:,} B, RSS {data['rss_limit']:,} B.",
+        f"{requests:,} requests with random origins (listed, regex-shaped, unknown) and random "
+        f"preflight header lists{windows}, after {data['warmup']:,} warm-up requests; one child process "
+        "per run. Growth is the highest peak of the last third of the windows over that of the first "
+        f"third. Growth limits: traced {data['traced_limit']:,} B, RSS {data['rss_limit']:,} B.",
         "",
         "| Implementation | Config | traced growth B | traced peak above start B | RSS before MiB | RSS after MiB "
         "| RSS growth B | growth? |",

@@ -289,3 +289,16 @@ def test_paths_bench_checks_every_row_and_prints_the_table(capsys: pytest.Captur
     for impl in paths.IMPLS:
         for row in paths.ROWS:
             assert f"| {impl} | {row} |" in table
+
+
+def test_memory_report_states_the_requests_measured() -> None:
+    """The report gives the runs' own count (whole memo cycles), not the count asked for."""
+    from bench import report
+
+    run = {"impl": "compiled", "config": "regex", "requests": 196_608, "windows": 48, "cycle_requests": 4_096}
+    run |= {"traced_growth": 12, "traced_peak_above_start": 900, "rss_before": 2**20, "rss_after": 2**20}
+    run |= {"rss_growth": 0, "grew": False}
+    data = {"requests": 200_000, "warmup": 20_000, "traced_limit": 65_536, "rss_limit": 2**20, "runs": [run]}
+    text = "\n".join(report._memory_lines(data))
+    assert "196,608 requests" in text and "200,000" not in text
+    assert "48 windows of one memo cycle (4,096)" in text
