@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 # Install once; again only when what the install depends on changes (the stamp file is older).
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml setup.py fastcors/_core.py scripts/setup.sh
+# (The compiled modules' sources among them: a change rebuilds the extension.)
+$(VENV)/.installed: pyproject.toml setup.py fastcors/_scan.py fastcors/_rules.py fastcors/_core.py $(wildcard fastcors/*.pxd) scripts/setup.sh
 	scripts/setup.sh "$(PYTHON)" "$(VENV)"
 	touch $@
 

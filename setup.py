@@ -26,8 +26,9 @@ def _flag(name):
 
 NO_EXTENSIONS = _flag("FASTCORS_NO_EXTENSIONS")
 REQUIRE_EXTENSIONS = _flag("FASTCORS_REQUIRE_EXTENSIONS")
-# The compiled modules: _scan (C byte scans, cimported by _core) and _core (the request path).
-COMPILED_MODULES = ("_scan", "_core")
+# The compiled modules: _scan (C byte scans, cimported by _rules), _rules (the verdicts,
+# cimported by _core) and _core (the request path).
+COMPILED_MODULES = ("_scan", "_rules", "_core")
 # Set when the extension was planned but not built: the wheel is then pure Python.
 _fallbacks = []
 

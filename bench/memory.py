@@ -161,8 +161,10 @@ def measure_middleware(
 
 def measure(impl: str, config: str, requests: int, warmup: int, seed: int = 1) -> dict[str, Any]:
     module = _load(impl)
+    from fastcors._rules import MEMO_SLOTS  # (the same bound in both implementations)
+
     middleware = module.CORSMiddleware(drive.app, **CONFIGS[config])
-    cycle = memo_cycle_requests(module.MEMO_SLOTS)
+    cycle = memo_cycle_requests(MEMO_SLOTS)
     if requests < 3 * cycle or warmup < cycle:
         raise SystemExit(
             f"--requests must be at least {3 * cycle:,} and --warmup {cycle:,}: 3 memo cycles, 1 to warm up"

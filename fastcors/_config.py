@@ -42,6 +42,11 @@ ORIGIN_FAILURE, METHOD_FAILURE, HEADERS_FAILURE, PRIVATE_NETWORK_FAILURE = (1 <<
 WEBSOCKET_FAILURE = 1 << len(FAILURE_NAMES)
 # The content type of every plain-text answer fastcors sends itself (Starlette's PlainTextResponse).
 PLAIN_TEXT = (b"content-type", b"text/plain; charset=utf-8")
+# What the origin rule answers (see _rules) for an allowed origin that has no ready answers in
+# `origin_answers`: allowed by `*` (an answer that does not name it), or by a rule beyond the
+# exact set (one that names it). Compared by identity.
+ANY_ORIGIN = "any origin"
+UNLISTED_ORIGIN = "unlisted origin"
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Choose the implementation: the compiled extension unless it is missing, disabled, or
 this is not CPython.
 
-`_core.py` runs as plain Python under one name only, `fastcors._core_py`: whether the
-extension exists is decided from the file the import system would load, before importing,
-so the source is never executed a second time as `fastcors._core` (two sets of classes).
+The compiled modules' sources run as plain Python under names of their own only,
+`fastcors._rules_py` and `fastcors._core_py` (which imports the first): whether the extension
+exists is decided from the files the import system would load, before importing, so a source
+is never executed a second time as `fastcors._core` (two sets of classes).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from fastcors._errors import logger
 ENV_VAR = "FASTCORS_NO_EXTENSIONS"
 COMPILED_NAME = "fastcors._core"
 PURE_NAME = "fastcors._core_py"
+# Each compiled module with a twin, in import order (_scan's twin is the separate _reference).
+TWINNED = ("_rules", "_core")
 
 
 def extensions_disabled() -> bool:
@@ -34,9 +37,12 @@ def on_cpython() -> bool:
 
 
 def compiled_available() -> bool:
-    """Whether importing fastcors._core would load a compiled module (nothing is imported)."""
-    spec = importlib.util.find_spec(COMPILED_NAME)
-    return spec is not None and isinstance(spec.loader, importlib.machinery.ExtensionFileLoader)
+    """Whether importing fastcors._core would load compiled modules (nothing is imported)."""
+    for name in ("_scan", *TWINNED):
+        spec = importlib.util.find_spec(f"fastcors.{name}")
+        if spec is None or not isinstance(spec.loader, importlib.machinery.ExtensionFileLoader):
+            return False
+    return True
 
 
 class _NotCompiled(ast.NodeTransformer):
@@ -49,28 +55,39 @@ class _NotCompiled(ast.NodeTransformer):
 
 
 def load_pure_python() -> ModuleType:
-    """_core.py run as plain Python, under its own module name, even if compiled exists.
+    """_rules.py and _core.py run as plain Python, under their own names, even if compiled exists.
 
-    Its compiled-only branches test `_COMPILED`, which Cython reads as the constant True;
+    Their compiled-only branches test `_COMPILED`, which Cython reads as the constant True;
     here it is the constant False, so they cost the uncompiled twin nothing per request.
     """
     if PURE_NAME in sys.modules:
         return sys.modules[PURE_NAME]
-    path = Path(__file__).with_name("_core.py")
-    spec = importlib.util.spec_from_file_location(PURE_NAME, path)
+    compiled = compiled_available()
+    for name in TWINNED:
+        module = _run_as_plain_python(name)
+        if not compiled:
+            # A later `import fastcors._core` gets these very classes instead of a second run
+            # (and `fastcors._core`, as an attribute, the same module).
+            setattr(sys.modules["fastcors"], name, sys.modules.setdefault(f"fastcors.{name}", module))
+    return module
+
+
+def _run_as_plain_python(name: str) -> ModuleType:
+    pure_name = f"fastcors.{name}_py"
+    if pure_name in sys.modules:  # (_rules_py, when loading _core_py failed before)
+        return sys.modules[pure_name]
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(pure_name, path)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
     tree = _NotCompiled().visit(ast.parse(path.read_text(encoding="utf-8"), str(path)))
     code = compile(tree, str(path), "exec")
-    sys.modules[PURE_NAME] = module
+    sys.modules[pure_name] = module
     try:
         exec(code, module.__dict__)
     except BaseException:
-        del sys.modules[PURE_NAME]
+        del sys.modules[pure_name]
         raise
-    if not compiled_available():
-        # A later `import fastcors._core` gets these very classes instead of a second run.
-        sys.modules.setdefault(COMPILED_NAME, module)
     return module
 
 

@@ -31,14 +31,18 @@ fi
 WORK=$(mktemp -d /tmp/fastcors-memcheck.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-tar -C "$REPO" --exclude=.git --exclude='*.so' --exclude='_core.c' --exclude=build --exclude='__pycache__' \
+tar -C "$REPO" --exclude=.git --exclude='*.so' --exclude='fastcors/*.c' --exclude=build --exclude='__pycache__' \
     --exclude=.hypothesis --exclude='.venv*' --exclude=.pytest_cache --exclude=.ruff_cache --exclude='*.egg-info' -cf - . \
     | tar -C "$WORK" -xf -
 cd "$WORK"
 # Cython on 3.13t is pure Python and slow: under TSAN the C an earlier build generated is used
-# (Cython regenerates it only if it is older than _core.py).
-if [ "$MODE" = tsan ] && [ "$REPO/fastcors/_core.c" -nt "$REPO/fastcors/_core.py" ]; then
-    cp -p "$REPO/fastcors/_core.c" fastcors/
+# (Cython regenerates a module's C only where it is older than its source).
+if [ "$MODE" = tsan ]; then
+    for module in _scan _rules _core; do
+        if [ "$REPO/fastcors/$module.c" -nt "$REPO/fastcors/$module.py" ]; then
+            cp -p "$REPO/fastcors/$module.c" fastcors/
+        fi
+    done
 fi
 
 CFLAGS="-O1 -g -fno-omit-frame-pointer"
@@ -55,8 +59,10 @@ elif [ "$MODE" != valgrind ]; then
 fi
 echo "== building the extension ($MODE) in $WORK"
 CFLAGS="$CFLAGS" LDFLAGS="$LDFLAGS" "$PY" setup.py -q build_ext --inplace >build.log 2>&1 || { cat build.log; exit 1; }
-ls fastcors/_core.*.so >/dev/null 2>&1 || { echo "the extension was not built:"; cat build.log; exit 1; }
-if [ "$MODE" = tsan ] && ! nm -D fastcors/_core.*.so | grep -q __tsan_func_entry; then
+for module in _scan _rules _core; do
+    ls fastcors/$module.*.so >/dev/null 2>&1 || { echo "$module was not built:"; cat build.log; exit 1; }
+done
+if [ "$MODE" = tsan ] && ! nm -D fastcors/_rules.*.so | grep -q __tsan_func_entry || ! nm -D fastcors/_core.*.so | grep -q __tsan_func_entry; then
     echo "the extension was built without ThreadSanitizer's instrumentation:"; cat build.log; exit 1
 fi
 

@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 
 import fastcors
 from fastcors import _loader
+from fastcors._rules import MEMO_SLOTS
 
 
 async def ok_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -125,7 +126,7 @@ def test_memos_keyed_by_request_data_stay_bounded(impl: ModuleType) -> None:
     )
     policy = middleware.policy
     sizes = set()
-    for i in range(2 * impl.MEMO_SLOTS + 500):
+    for i in range(2 * MEMO_SLOTS + 500):
         origin, requested = b"https://h%d.example.com" % i, b"x-a, x-%d" % i
         headers = [(b"origin", origin), (b"access-control-request-method", b"GET")]
         run(lambda app: middleware, http_scope("OPTIONS", [*headers, (b"access-control-request-headers", requested)]))
@@ -133,11 +134,11 @@ def test_memos_keyed_by_request_data_stay_bounded(impl: ModuleType) -> None:
         assert remembered(policy.origins.regex_verdicts, origin) is True
         assert remembered(policy.preflight.headers.verdicts, requested) is False
         for memo in (policy.origins.regex_verdicts, policy.preflight.headers.verdicts):
-            assert len(memo) <= impl.MEMO_SLOTS
+            assert len(memo) <= MEMO_SLOTS
             sizes.add(memo_size(memo))
     # Never above the bound, and filled (the regex's allowed half, compiled) nearly to it: a
     # compiled pair of slots that hashes spread unevenly may hold one key, or none.
-    assert impl.MEMO_SLOTS // 2 - 8 <= max(sizes) <= impl.MEMO_SLOTS
+    assert MEMO_SLOTS // 2 - 8 <= max(sizes) <= MEMO_SLOTS
 
 
 def test_memo_keeps_allowed_keys_under_a_flood_of_refused_ones(impl: ModuleType) -> None:
@@ -145,12 +146,12 @@ def test_memo_keeps_allowed_keys_under_a_flood_of_refused_ones(impl: ModuleType)
     allowed = [b"https://%s.example.com" % name for name in (b"a", b"bb", b"ccc", b"dddd")]
     for origin in allowed:
         run(lambda app: middleware, simple_scope(origin))
-    for i in range(4 * impl.MEMO_SLOTS):  # refused: a digit
+    for i in range(4 * MEMO_SLOTS):  # refused: a digit
         run(lambda app: middleware, simple_scope(b"https://x%d.example.com" % i))
     memo = middleware.policy.origins.regex_verdicts
     assert [remembered(memo, origin) for origin in allowed] == [True] * 4
-    assert remembered(memo, b"https://x%d.example.com" % (4 * impl.MEMO_SLOTS - 1)) is False
-    assert len(memo.slots) == impl.MEMO_SLOTS and len(memo) <= impl.MEMO_SLOTS // 2 + 4
+    assert remembered(memo, b"https://x%d.example.com" % (4 * MEMO_SLOTS - 1)) is False
+    assert len(memo.slots) == MEMO_SLOTS and len(memo) <= MEMO_SLOTS // 2 + 4
 
 
 def test_remembered_regex_verdicts_belong_to_their_origin(impl: ModuleType) -> None:

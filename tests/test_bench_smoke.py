@@ -152,7 +152,7 @@ def test_pattern_rows_are_checked_against_starlette_with_the_regex() -> None:
 @pytest.mark.parametrize("row", ["fastcors", "fastcors-py"])
 def test_cycled_origins_miss_fastcors_regex_cache(row: str) -> None:
     """pattern_4096_origins is the regex's worst case: every call (compiled, nearly every) misses."""
-    from fastcors._core import MEMO_SLOTS
+    from fastcors._rules import MEMO_SLOTS
 
     scenario = by_name("pattern_4096_origins")
     scopes = scenario.scopes()

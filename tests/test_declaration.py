@@ -95,7 +95,7 @@ def _owner_reads(twin: ModuleType, config: Config) -> dict[str, set[str]]:
             "Preflight": (origins, twin.MethodRule(config), twin.HeaderRule(config), None),
             "SimpleAnswers": (origins, None),
             "WebSocketGuard": (origins, None),
-            "PathPolicies": (None,),
+            "PathPolicies": ((),),
         }.get(name, ())
         instance = owner(recording, *extra)
         reads[name] = recording.read

@@ -33,9 +33,10 @@ FUZZ_SECONDS = int(os.environ.get("FASTCORS_FUZZ_SECONDS", "60" if IN_CI else "1
 @pytest.fixture(scope="module")
 def compiled() -> ModuleType:
     module = compiled_module()
-    source = Path(_loader.__file__).with_name("_core.py")
-    if Path(module.__file__).stat().st_mtime < source.stat().st_mtime:
-        unavailable("the compiled extension is older than _core.py: rebuild it (pip install -e .)")
+    for name in _loader.TWINNED:
+        source = Path(_loader.__file__).with_name(f"{name}.py")
+        if Path(module.__file__).stat().st_mtime < source.stat().st_mtime:
+            unavailable(f"the compiled extension is older than {name}.py: rebuild it (pip install -e .)")
     return module
 
 

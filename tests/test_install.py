@@ -118,8 +118,8 @@ def test_sdist_carries_c_and_license_and_builds_without_cython(tmp_path: Path) -
     (sdist,) = (tmp_path / "dist").glob("*.tar.gz")
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    for wanted in ("fastcors/_core.c", "fastcors/_core.py", "fastcors/_scan.c", "fastcors/_scan.py",
-                   "fastcors/_scan.pxd", "fastcors/py.typed", "LICENSE",
+    compiled = [f"fastcors/{module}.{ext}" for module in ("_scan", "_rules", "_core") for ext in ("c", "py")]
+    for wanted in (*compiled, "fastcors/_scan.pxd", "fastcors/_rules.pxd", "fastcors/py.typed", "LICENSE",
                    "CHANGELOG.md", "README.md", "setup.py", "pyproject.toml"):
         assert wanted in names, wanted
     # The suite needs the checkout (servers, browser, bench): left out, not shipped broken.
@@ -136,6 +136,6 @@ def test_sdist_carries_c_and_license_and_builds_without_cython(tmp_path: Path) -
     assert "-cp3" in wheel.name and "-none-any" not in wheel.name, wheel.name
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-    for module in ("_core", "_scan"):  # both compiled modules
+    for module in ("_scan", "_rules", "_core"):  # every compiled module
         assert [n for n in names if n.startswith(f"fastcors/{module}.") and n.endswith((".so", ".pyd"))], names
     assert [n for n in names if n.endswith(".dist-info/licenses/LICENSE")], names

@@ -1,6 +1,7 @@
-"""Choosing the implementation: `_core.py` runs once, as `fastcors._core_py`, when there is no
-compiled module; pure Python off CPython; the twin runs where Cython is not installed; a
-missing compiled module is said once on CPython, unless pure Python was asked for."""
+"""Choosing the implementation: `_rules.py` and `_core.py` run once each, as
+`fastcors._rules_py` and `fastcors._core_py`, when there is no compiled module; pure Python
+off CPython; the twin runs where Cython is not installed; a missing compiled module is said
+once on CPython, unless pure Python was asked for."""
 
 from __future__ import annotations
 
@@ -66,11 +67,13 @@ def without_cython(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_without_the_extension_core_runs_once_and_says_so_once(package_without_extension: Path) -> None:
     code = """
-import sys, fastcors, fastcors._core
+import sys, fastcors, fastcors._core, fastcors._rules
 from fastcors import _loader
 _loader.load()  # a second load neither runs _core.py again nor warns again
 twin = sys.modules["fastcors._core_py"]
 assert fastcors._core is twin, "fastcors._core and fastcors._core_py are two modules"
+assert fastcors._rules is sys.modules["fastcors._rules_py"], "two modules of rules"
+assert twin.OriginRule is fastcors._rules.OriginRule
 assert fastcors.CORSMiddleware is twin.CORSMiddleware
 print(fastcors.COMPILED, fastcors.__file__)
 """
@@ -80,6 +83,16 @@ print(fastcors.COMPILED, fastcors.__file__)
     assert Path(path).is_relative_to(package_without_extension)
     assert result.stderr.count(WARNING_TEXT) == 1, result.stderr
     assert "FASTCORS_NO_EXTENSIONS=1" in result.stderr  # how to choose pure Python on purpose
+
+
+def test_a_partial_build_is_not_taken_for_the_extension(tmp_path: Path) -> None:
+    # _core compiled without _rules (or _scan) would fail at import: the twin runs, and says why.
+    if not fastcors._loader.compiled_available():
+        unavailable("the compiled extension is not built here")
+    shutil.copytree(PACKAGE, tmp_path / "fastcors", ignore=shutil.ignore_patterns("_rules.*.so", "__pycache__"))
+    result = run_python("import fastcors; print(fastcors.COMPILED)", pythonpath=tmp_path)
+    assert result.stdout.strip() == "False"
+    assert result.stderr.count(WARNING_TEXT) == 1, result.stderr
 
 
 def test_asking_for_pure_python_is_silent(package_without_extension: Path) -> None:
@@ -93,7 +106,10 @@ def test_asking_for_pure_python_is_silent(package_without_extension: Path) -> No
 def test_the_compiled_module_is_loaded_silently() -> None:
     if not fastcors._loader.compiled_available():
         unavailable("the compiled extension is not built here")
-    result = run_python("import sys, fastcors; print(fastcors.COMPILED, 'fastcors._core_py' in sys.modules)")
+    result = run_python(
+        "import sys, fastcors\n"
+        "print(fastcors.COMPILED, any(m in sys.modules for m in ('fastcors._core_py', 'fastcors._rules_py')))"
+    )
     assert result.stdout.split() == ["True", "False"]  # the twin is not even run
     assert WARNING_TEXT not in result.stderr
 

@@ -35,6 +35,7 @@ from asgi_harness import http_scope, memo_size, run_sync
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 
 from fastcors import CORSHandle, CORSSettings, FileSource
+from fastcors._rules import MEMO_SLOTS
 from fastcors._sources import settings_document
 
 THREADS = 8
@@ -122,7 +123,7 @@ def starlette_answer(by_path: dict[str, dict[str, Any] | None], request: Request
 
 
 def test_many_threads_one_middleware(impl: ModuleType, tmp_path: Path) -> None:
-    made = requests(int(os.environ.get("FASTCORS_THREAD_ORIGINS", 2 * impl.MEMO_SLOTS)))
+    made = requests(int(os.environ.get("FASTCORS_THREAD_ORIGINS", 2 * MEMO_SLOTS)))
     expected = [[starlette_answer(by_path, request) for request in made] for _, by_path in CONFIGS]
     index = {settings_document(CORSSettings(**arguments)): k for k, (arguments, _) in enumerate(CONFIGS)}
 
@@ -150,7 +151,7 @@ def test_many_threads_one_middleware(impl: ModuleType, tmp_path: Path) -> None:
     failures: list[str] = []
     unsure: list[tuple[int, int, int, list[dict[str, Any]]]] = []  # checked once the log is complete
     sizes: list[int] = []
-    bound = impl.MEMO_SLOTS + THREADS  # racing stores overshoot a dict's bound by at most one each
+    bound = MEMO_SLOTS + THREADS  # racing stores overshoot a dict's bound by at most one each
     done = threading.Event()
     start = threading.Barrier(THREADS + 3)
     settings_file = tmp_path / "cors.json"
