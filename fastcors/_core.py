@@ -1,12 +1,12 @@
-"""The per-request work: scan the request headers once, look up, splice.
+"""The per-request work: scan the request headers once, ask the rules, splice.
 
 One source serves both implementations: Cython compiles this file (pure-Python mode, the
 annotations give C types) and, where it is not compiled, Python runs it as it is. Every
 decision that depends only on the configuration was made in ``_config``; each question a
-request asks has one owner: in _rules, OriginRule (is this origin allowed, and with which
-ready answers), MethodRule, HeaderRule and PathPolicies (which policy); here, Preflight (the
-answer to a preflight), SimpleAnswers with SendWithCORS (the headers of any other response)
-and WebSocketGuard. Middleware.__call__ only dispatches to them.
+request asks has one owner: the rules of _rules (origins, methods, requested headers, paths)
+and, here, Preflight (the answer to a preflight), SimpleAnswers with ReadySuffixes,
+HeaderMerge and SendWithCORS (the headers of any other response), and WebSocketGuard.
+Middleware.__call__ only dispatches to them.
 """
 
 from __future__ import annotations
@@ -186,44 +186,65 @@ class Preflight:
 # ---- Simple responses (every request that is not a preflight) --------------------------------
 @cython.final
 @cython.cclass
-class SimpleAnswers:
-    """The CORS headers of a response to a request that is not a preflight.
+class ReadySuffixes:
+    """A response's CORS headers ready in _config, appended to the app's in one concatenation
+    when it set none of `names` (the common case)."""
 
-    Ready suffixes where the answer is known in advance: appended to the app's headers in one
-    concatenation when none of them is one this step replaces or merges (the common case).
-    """
-
-    origins: OriginRule
-    reflect_any_origin: cython.bint  # `*` with credentials (from 1.0): every origin named
-    reflect_origin_on_cookie: cython.bint  # `*` before 1.0: the origin named when a cookie came
-    vary_on_every_response: cython.bint  # else requests without an Origin pass through untouched
+    names: frozenset  # the response header names this step sets or merges
     without_origin: list  # the suffix for a request without an Origin
     not_named: list  # the suffix of an answer that does not name the origin
     named: list  # the suffix naming an origin not known in advance, None at `named_at`
     named_at: cython.Py_ssize_t
-    headers: tuple  # the CORS headers set on a response to a request with an Origin
-    before_origin: tuple  # the same, around the origin when it is named
-    after_origin: tuple
-    names: frozenset  # the response header names this step sets or merges
-    vary_header: tuple
-    vary_joins_every_value: cython.bint  # the merge joins every `vary` of the app's, else the first
-    explain: object
 
-    def __init__(self, config: Config, origins: OriginRule, explain: object) -> None:
-        self.origins = origins
-        self.reflect_any_origin = config.reflect_any_origin
-        self.reflect_origin_on_cookie = config.reflect_origin_on_cookie
-        self.vary_on_every_response = config.vary_on_every_response
+    def __init__(self, config: Config) -> None:
+        self.names = config.response_names
         self.without_origin = config.suffix_without_origin
         self.not_named = config.suffix_not_named
         self.named = config.named_suffix
         self.named_at = config.named_suffix_at
+
+
+@cython.final
+@cython.cclass
+class HeaderMerge:
+    """A response's CORS headers where the app set one of them: set and merged (see _set_headers)."""
+
+    headers: tuple  # the CORS headers set on a response to a request with an Origin
+    before_origin: tuple  # the same, around the origin when it is named
+    after_origin: tuple
+    vary_header: tuple
+    vary_joins_every_value: cython.bint  # the merge joins every `vary` of the app's, else the first
+
+    def __init__(self, config: Config) -> None:
         self.headers = config.simple_headers
         self.before_origin = config.simple_before_origin
         self.after_origin = config.simple_after_origin
-        self.names = config.response_names
         self.vary_header = config.vary_header
         self.vary_joins_every_value = config.vary_joins_every_value
+
+
+@cython.final
+@cython.cclass
+class SimpleAnswers:
+    """A response's CORS headers, to a request that is not a preflight: which, then how."""
+
+    origins: OriginRule
+    suffixes: ReadySuffixes
+    merge: HeaderMerge
+    reflect_any_origin: cython.bint  # `*` with credentials (from 1.0): every origin named
+    reflect_origin_on_cookie: cython.bint  # `*` before 1.0: the origin named when a cookie came
+    vary_on_every_response: cython.bint  # else requests without an Origin pass through untouched
+    explain: object
+
+    def __init__(
+        self, config: Config, origins: OriginRule, suffixes: ReadySuffixes, merge: HeaderMerge, explain: object
+    ) -> None:
+        self.origins = origins
+        self.suffixes = suffixes
+        self.merge = merge
+        self.reflect_any_origin = config.reflect_any_origin
+        self.reflect_origin_on_cookie = config.reflect_origin_on_cookie
+        self.vary_on_every_response = config.vary_on_every_response
         self.explain = explain
 
 
@@ -255,9 +276,8 @@ def _respond(
             if name == _COOKIE:
                 wrapped.cookie = True
                 break
-    # The app calls a bound method: compiled, a bound Cython function takes the arguments
-    # by vectorcall (an instance's __call__ would get them packed in a new tuple, twice a
-    # request); uncompiled, it is quicker to call than an instance's __call__.
+    # A bound method: compiled, it takes the arguments by vectorcall (an instance's __call__
+    # would get them packed in a new tuple, twice a request), and uncompiled it is quicker too.
     return app(scope, receive, wrapped.forward)
 
 
@@ -284,7 +304,7 @@ def _splice(answers: SimpleAnswers, app_headers: object, origin: object, named: 
             if (
                 len(cython.cast(bytes, name)) != 0
                 and cython.cast(bytes, name)[0] in _NAME_INITIALS
-                and name in answers.names
+                and name in answers.suffixes.names
             ):
                 appending = False
                 break
@@ -292,18 +312,20 @@ def _splice(answers: SimpleAnswers, app_headers: object, origin: object, named: 
             if suffix is not None:
                 ready: list = suffix
                 return listed + ready
-            headers: list = listed + answers.named
-            headers[len(listed) + answers.named_at] = (_ALLOW_ORIGIN, origin)
+            suffixes: ReadySuffixes = answers.suffixes
+            headers: list = listed + suffixes.named
+            headers[len(listed) + suffixes.named_at] = (_ALLOW_ORIGIN, origin)
             return headers
+    merge: HeaderMerge = answers.merge
     if named:
-        to_set = (*answers.before_origin, (_ALLOW_ORIGIN, origin), *answers.after_origin)
-        return _set_headers(app_headers, to_set, answers, True)
-    to_set = answers.headers if origin is not None else ()
-    return _set_headers(app_headers, to_set, answers, answers.vary_on_every_response)
+        to_set = (*merge.before_origin, (_ALLOW_ORIGIN, origin), *merge.after_origin)
+        return _set_headers(app_headers, to_set, merge, True)
+    to_set = merge.headers if origin is not None else ()
+    return _set_headers(app_headers, to_set, merge, answers.vary_on_every_response)
 
 
 @cython.cfunc
-def _set_headers(app_headers: object, to_set: tuple, answers: SimpleAnswers, merge_vary: cython.bint) -> list:
+def _set_headers(app_headers: object, to_set: tuple, merge: HeaderMerge, merge_vary: cython.bint) -> list:
     """A new list: the app's headers with `to_set` set and, if `merge_vary`, the answer's vary
     header merged into `vary`.
 
@@ -312,7 +334,7 @@ def _set_headers(app_headers: object, to_set: tuple, answers: SimpleAnswers, mer
     compared as exact bytes. The merge joins the first `vary` value, or all of them, with
     the answer's, as the generation in force does.
     """
-    vary_name: bytes = answers.vary_header[0]
+    vary_name: bytes = merge.vary_header[0]
     out: list = []
     count: cython.Py_ssize_t = len(to_set)
     seen: cython.uint = 0  # a bit per header of `to_set`: at most 32 (_config sets at most four)
@@ -326,7 +348,7 @@ def _set_headers(app_headers: object, to_set: tuple, answers: SimpleAnswers, mer
                 vary_at = len(out)
                 out.append(None)
                 vary_values = [_as_bytes(value)]
-            elif answers.vary_joins_every_value:
+            elif merge.vary_joins_every_value:
                 vary_values.append(_as_bytes(value))
             continue
         for j in range(count):
@@ -344,9 +366,9 @@ def _set_headers(app_headers: object, to_set: tuple, answers: SimpleAnswers, mer
     if not merge_vary:
         return out
     if vary_at < 0:
-        out.append(answers.vary_header)
+        out.append(merge.vary_header)
     else:
-        vary_values.append(answers.vary_header[1])
+        vary_values.append(merge.vary_header[1])
         out[vary_at] = (vary_name, b", ".join(vary_values))
     return out
 
@@ -374,13 +396,13 @@ class SendWithCORS:
         named: cython.bint = False
         suffix: list = None
         if origin is None:
-            suffix = answers.without_origin
+            suffix = answers.suffixes.without_origin
         elif answers.reflect_any_origin or (answers.reflect_origin_on_cookie and self.cookie):
             named = True
         else:
             verdict = answers.origins.answers_for(origin)
             if verdict is None or verdict is _ANY_ORIGIN:
-                suffix = answers.not_named
+                suffix = answers.suffixes.not_named
                 if verdict is None and answers.explain is not None:
                     answers.explain(origin, None, None, None, _ORIGIN_FAILURE)
             else:
@@ -497,7 +519,7 @@ class Policy:
             policies = tuple(None if path is None else Policy(path, explain_level) for _, path in config.paths)
             self.paths = PathPolicies(config, policies)
         self.preflight = Preflight(config, self.origins, MethodRule(config), HeaderRule(config), explain)
-        self.simple = SimpleAnswers(config, self.origins, explain)
+        self.simple = SimpleAnswers(config, self.origins, ReadySuffixes(config), HeaderMerge(config), explain)
         self.websocket = WebSocketGuard(config, self.origins, explain) if config.websocket_guard else None
 
 

@@ -80,7 +80,8 @@ class _Recording:
 
 # The owners of the request path's decisions, each built from the Config (see _core).
 OWNERS = (
-    "OriginRule", "MethodRule", "HeaderRule", "Preflight", "SimpleAnswers", "WebSocketGuard", "PathPolicies",
+    "OriginRule", "MethodRule", "HeaderRule", "Preflight", "ReadySuffixes", "HeaderMerge", "SimpleAnswers",
+    "WebSocketGuard", "PathPolicies",
 )  # fmt: skip
 
 
@@ -93,7 +94,7 @@ def _owner_reads(twin: ModuleType, config: Config) -> dict[str, set[str]]:
         owner = getattr(twin, name)
         extra = {
             "Preflight": (origins, twin.MethodRule(config), twin.HeaderRule(config), None),
-            "SimpleAnswers": (origins, None),
+            "SimpleAnswers": (origins, twin.ReadySuffixes(config), twin.HeaderMerge(config), None),
             "WebSocketGuard": (origins, None),
             "PathPolicies": ((),),
         }.get(name, ())
