@@ -21,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .rw_browser import CASES, PAGE, run_cases
+from .rw_browser import PAGE, run_cases
 from .rw_support import IMPLS, impl_env, serving, verdict_table
+from .test_rw_browser import CASES
 
 OLD = "0.46.2"
 TABLE = verdict_table(f"browser CORS verdicts, fastcors starlette_version='newest' vs {OLD!r}")
@@ -40,7 +41,7 @@ def test_old_generation_verdicts(impl: str, browser: Any, pages: dict[str, str],
     env = {"RW_MIDDLEWARE": "fastcors", "RW_PAGE_ORIGIN": pages[PAGE], "RW_STARLETTE_VERSIONS": f"newest,{OLD}"}
     with serving("uvicorn", "rw_served.browser_api:app", {**env, **impl_env(impl)}, ready_path="/_impl") as api:
         assert http.get(api.url + "/_impl").json() == {"middleware": "fastcors", "compiled": impl == "compiled"}
-        verdicts, console = run_cases(browser, pages, api.url, http, versions=("newest", OLD))
+        verdicts, console = run_cases(browser, pages, api.url, http, CASES, versions=("newest", OLD))
     for case in CASES:
         TABLE.record(case.id, "newest", verdicts["newest"][case.id], impl)
         TABLE.record(case.id, OLD, verdicts[OLD][case.id], impl)
