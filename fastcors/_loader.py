@@ -46,12 +46,27 @@ def compiled_available() -> bool:
 
 
 class _NotCompiled(ast.NodeTransformer):
-    """`_COMPILED` as the constant False: Python's compiler then drops the tests of it."""
+    """`_COMPILED` as the constant False: Python's compiler then drops the tests of it. And
+    `cython.cast(T, value)` as `value`: a cast tells the C compiler what it already holds, and
+    in Python it would be a function call (Cython's Shadow.cast) for nothing."""
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if node.id == "_COMPILED" and isinstance(node.ctx, ast.Load):
             return ast.copy_location(ast.Constant(False), node)
         return node
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        function = node.func
+        if (
+            isinstance(function, ast.Attribute)
+            and function.attr == "cast"
+            and isinstance(function.value, ast.Name)
+            and function.value.id == "cython"
+            and len(node.args) == 2
+            and not node.keywords
+        ):
+            return self.visit(node.args[1])
+        return self.generic_visit(node)
 
 
 def load_pure_python() -> ModuleType:

@@ -143,3 +143,11 @@ def test_the_twin_runs_without_cython(without_cython: Path, package_without_exte
     for root in (package_without_extension, PACKAGE.parent):  # without, and next to, a compiled module
         result = run_python(code, pythonpath=f"{without_cython}{os.pathsep}{root}", FASTCORS_NO_EXTENSIONS="1")
         assert result.stdout.split() == ["200", "https://a.example", "bool"], result.stdout
+
+
+def test_the_twin_runs_no_cast() -> None:
+    # cython.cast is for the C compiler: in the twin it would be a call per header for nothing.
+    twin = fastcors._loader.load_pure_python()
+    source = Path(fastcors._loader.__file__).with_name("_core.py").read_text(encoding="utf-8")
+    assert "cython.cast(tuple, item)" in source  # what the twin drops is there to drop
+    assert "cast" not in twin._splice.__code__.co_names
