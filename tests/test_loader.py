@@ -37,10 +37,11 @@ print(sent[0]["status"], dict(sent[0]["headers"])[b"access-control-allow-origin"
 """
 
 
-def run_python(code: str, *, pythonpath: object = None, **env: str) -> subprocess.CompletedProcess[str]:
+def run_python(code: str, *, pythonpath: object = PACKAGE.parent, **env: str) -> subprocess.CompletedProcess[str]:
+    # By default the child imports the very package under test (the copy scripts/memcheck.sh
+    # builds, say), not whichever one the interpreter has installed.
     environ = {k: v for k, v in os.environ.items() if k not in ("FASTCORS_NO_EXTENSIONS", "PYTHONPATH")}
-    if pythonpath is not None:
-        environ["PYTHONPATH"] = str(pythonpath)
+    environ["PYTHONPATH"] = str(pythonpath)
     environ.update(env)
     result = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, cwd="/")
     assert result.returncode == 0, result.stdout + result.stderr
