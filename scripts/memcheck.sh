@@ -28,6 +28,8 @@ if [ "$MODE" = tsan ]; then
     PY=$FT_VENV/bin/python
     RUN_PY=$("$REPO/scripts/free_threaded_python.sh" tsan | tail -n1)
 fi
+# The compiled modules (setup.py's COMPILED_MODULES).
+MODULES=(_scan _rules _core)
 WORK=$(mktemp -d /tmp/fastcors-memcheck.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -38,7 +40,7 @@ cd "$WORK"
 # Cython on 3.13t is pure Python and slow: under TSAN the C an earlier build generated is used
 # (Cython regenerates a module's C only where it is older than its source).
 if [ "$MODE" = tsan ]; then
-    for module in _scan _rules _core; do
+    for module in "${MODULES[@]}"; do
         if [ "$REPO/fastcors/$module.c" -nt "$REPO/fastcors/$module.py" ]; then
             cp -p "$REPO/fastcors/$module.c" fastcors/
         fi
@@ -59,17 +61,14 @@ elif [ "$MODE" != valgrind ]; then
 fi
 echo "== building the extension ($MODE) in $WORK"
 CFLAGS="$CFLAGS" LDFLAGS="$LDFLAGS" "$PY" setup.py -q build_ext --inplace >build.log 2>&1 || { cat build.log; exit 1; }
-for module in _scan _rules _core; do
+for module in "${MODULES[@]}"; do
     ls fastcors/$module.*.so >/dev/null 2>&1 || { echo "$module was not built:"; cat build.log; exit 1; }
+    # (grep reads all of nm's output: with -q it would stop early, and pipefail would count
+    # nm's broken pipe as a failure.)
+    if [ "$MODE" = tsan ] && ! nm -D fastcors/$module.*.so | grep __tsan_func_entry >/dev/null; then
+        echo "$module was built without ThreadSanitizer's instrumentation:"; cat build.log; exit 1
+    fi
 done
-if [ "$MODE" = tsan ]; then
-    for module in _scan _rules _core; do
-        # grep reads all of nm's output (with -q it would stop early, and pipefail would
-        # count nm's broken pipe as a failure)
-        nm -D fastcors/$module.*.so | grep __tsan_func_entry >/dev/null \
-            || { echo "$module was built without ThreadSanitizer's instrumentation:"; cat build.log; exit 1; }
-    done
-fi
 
 export FASTCORS_DIFF_EXAMPLES=${FASTCORS_DIFF_EXAMPLES:-150}
 export FASTCORS_FUZZ_EXAMPLES=${FASTCORS_FUZZ_EXAMPLES:-100}
