@@ -32,8 +32,10 @@ RESPONSE_HEADER_NAMES = (
     b"access-control-allow-credentials",
     b"access-control-expose-headers",
 )
-# The first letters of those and of `vary`: an app's header starting otherwise is none of them.
-RESPONSE_NAME_INITIALS = bytes(sorted({name[0] for name in (VARY_ORIGIN[0], *RESPONSE_HEADER_NAMES)}))
+# The response header names the simple-response step sets or merges, and their first letters:
+# an app's header starting otherwise is none of them.
+RESPONSE_NAMES = frozenset({VARY_ORIGIN[0], *RESPONSE_HEADER_NAMES})
+RESPONSE_NAME_INITIALS = bytes(sorted({name[0] for name in RESPONSE_NAMES}))
 
 # Bits of a refused preflight, in the order Starlette lists them in the 400 body.
 FAILURE_NAMES = ("origin", "method", "headers", "private-network")
@@ -60,13 +62,10 @@ class Config:
     # `*` before 1.0: Starlette answers with the origin itself when the request has a cookie.
     reflect_origin_on_cookie: bool
     # Whether every response gets `vary` (else only those naming the origin, and requests
-    # without an Origin pass through untouched), and the header merged into the app's `vary`.
+    # without an Origin pass through untouched).
     vary_on_every_response: bool
-    vary_header: tuple[bytes, bytes]
-    # Whether the merge joins all the app's `vary` values, or only the first.
+    # Whether the merge into the app's `vary` joins all its values, or only the first.
     vary_joins_every_value: bool
-    # The response header names the simple-response step sets or merges.
-    response_names: frozenset[bytes]
     # Exact-match set of allowed origins (latin-1 bytes), or None when the user passed
     # something other than a plain collection of str: then `origins_fallback` is used with
     # Python's `in`, exactly as Starlette does (a str makes it a substring test).
@@ -360,9 +359,7 @@ def build_config(settings: CORSSettings) -> Config:
         reflect_any_origin=bool(allow_all_origins and allow_credentials and reflects_on_credentials),
         reflect_origin_on_cookie=bool(allow_all_origins and not reflects_on_credentials),
         vary_on_every_response=starlette.vary_on_every_response,
-        vary_header=VARY_ORIGIN,
         vary_joins_every_value=starlette.vary_joins_every_value,
-        response_names=frozenset({VARY_ORIGIN[0], *RESPONSE_HEADER_NAMES}),
         origins=origins,
         origins_fallback=origins_fallback,
         origin_regex=compiled_allow_origin_regex,

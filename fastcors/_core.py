@@ -40,7 +40,9 @@ from fastcors._config import (
     PLAIN_TEXT,
     PRIVATE_NETWORK_FAILURE,
     RESPONSE_NAME_INITIALS,
+    RESPONSE_NAMES,
     UNLISTED_ORIGIN,
+    VARY_ORIGIN,
     WEBSOCKET_FAILURE,
     Config,
 )
@@ -60,7 +62,9 @@ _ALLOW_HEADERS = cython.declare(bytes, b"access-control-allow-headers")
 _ALLOW_PRIVATE_NETWORK = cython.declare(tuple, (b"access-control-allow-private-network", b"true"))
 _CONTENT_TYPE = cython.declare(tuple, PLAIN_TEXT)
 _COOKIE = cython.declare(bytes, b"cookie")
+_RESPONSE_NAMES = cython.declare(frozenset, RESPONSE_NAMES)  # the names a simple response's step sets
 _NAME_INITIALS = cython.declare(bytes, RESPONSE_NAME_INITIALS)
+_VARY_ORIGIN = cython.declare(tuple, VARY_ORIGIN)  # merged into the app's `vary`
 _HTTP = cython.declare(str, "http")
 _OPTIONS = cython.declare(str, "OPTIONS")
 _RESPONSE_START = cython.declare(str, "http.response.start")
@@ -91,7 +95,8 @@ def _as_bytes(value: object) -> bytes:
 @cython.cfunc
 @cython.inline
 def _same_str(value: object, constant: str) -> cython.bint:
-    """value == constant, length first (compiled, Cython's `==` goes straight to PyUnicode_Compare)."""
+    """value == constant, the lengths compared first (Cython's `==` on str calls
+    PyObject_RichCompare at once). The uncompiled twin runs `value == constant` (see _loader)."""
     if value is constant:
         return True
     if type(value) is not str:
@@ -188,16 +193,14 @@ class Preflight:
 @cython.cclass
 class ReadySuffixes:
     """A response's CORS headers ready in _config, appended to the app's in one concatenation
-    when it set none of `names` (the common case)."""
+    when it set none of them (the common case)."""
 
-    names: frozenset  # the response header names this step sets or merges
     without_origin: list  # the suffix for a request without an Origin
     not_named: list  # the suffix of an answer that does not name the origin
     named: list  # the suffix naming an origin not known in advance, None at `named_at`
     named_at: cython.Py_ssize_t
 
     def __init__(self, config: Config) -> None:
-        self.names = config.response_names
         self.without_origin = config.suffix_without_origin
         self.not_named = config.suffix_not_named
         self.named = config.named_suffix
@@ -212,14 +215,12 @@ class HeaderMerge:
     headers: tuple  # the CORS headers set on a response to a request with an Origin
     before_origin: tuple  # the same, around the origin when it is named
     after_origin: tuple
-    vary_header: tuple
     vary_joins_every_value: cython.bint  # the merge joins every `vary` of the app's, else the first
 
     def __init__(self, config: Config) -> None:
         self.headers = config.simple_headers
         self.before_origin = config.simple_before_origin
         self.after_origin = config.simple_after_origin
-        self.vary_header = config.vary_header
         self.vary_joins_every_value = config.vary_joins_every_value
 
 
@@ -302,9 +303,9 @@ def _splice(answers: SimpleAnswers, app_headers: object, origin: object, named: 
                 break
             # (The first byte rules most names out, without hashing them.)
             if (
-                len(cython.cast(bytes, name)) != 0
+                cython.cast(bytes, name)
                 and cython.cast(bytes, name)[0] in _NAME_INITIALS
-                and name in answers.suffixes.names
+                and name in _RESPONSE_NAMES
             ):
                 appending = False
                 break
@@ -334,7 +335,7 @@ def _set_headers(app_headers: object, to_set: tuple, merge: HeaderMerge, merge_v
     compared as exact bytes. The merge joins the first `vary` value, or all of them, with
     the answer's, as the generation in force does.
     """
-    vary_name: bytes = merge.vary_header[0]
+    vary_name: bytes = _VARY_ORIGIN[0]
     out: list = []
     count: cython.Py_ssize_t = len(to_set)
     seen: cython.uint = 0  # a bit per header of `to_set`: at most 32 (_config sets at most four)
@@ -366,9 +367,9 @@ def _set_headers(app_headers: object, to_set: tuple, merge: HeaderMerge, merge_v
     if not merge_vary:
         return out
     if vary_at < 0:
-        out.append(merge.vary_header)
+        out.append(_VARY_ORIGIN)
     else:
-        vary_values.append(merge.vary_header[1])
+        vary_values.append(_VARY_ORIGIN[1])
         out[vary_at] = (vary_name, b", ".join(vary_values))
     return out
 
@@ -469,24 +470,9 @@ async def _refuse_websocket(receive: Any, send: Any, denial_response: bool, answ
 
 # ---- The policy of one configuration, and the dispatcher -------------------------------------
 @cython.cfunc
-@cython.inline
-@cython.exceptval(-2)  # (-1 is an answer: an error is -2, so no PyErr_Occurred() call per header)
-def _preflight_header(name: object) -> cython.int:
-    """0 for origin, 1 access-control-request-method, 2 ...-headers, 3 ...-private-network, else -1."""
-    if type(name) is bytes:
-        # (One length test picks the only name it could be, compared as the bytes it is.)
-        exact: bytes = name
-        size: cython.Py_ssize_t = len(exact)
-        if size == 6:
-            return 0 if exact == _ORIGIN else -1
-        if size == 29:
-            return 1 if exact == _REQUEST_METHOD else -1
-        if size == 30:
-            return 2 if exact == _REQUEST_HEADERS else -1
-        if size == 38:
-            return 3 if exact == _REQUEST_PRIVATE_NETWORK else -1
-        return -1
-    # Anything else (a bytes subclass may equal a name) compares as Starlette compares it.
+def _odd_preflight_header(name: object) -> cython.int:
+    """Which of the four names `name` is (as _preflight numbers them) where it is not exact
+    bytes (a bytes subclass may equal one), compared as Starlette compares it: 0 to 3, or -1."""
     if name == _ORIGIN:
         return 0
     if name == _REQUEST_METHOD:
@@ -532,7 +518,21 @@ def _preflight(policy: Policy, send: object, method: object, headers: list) -> o
     origin = request_method = requested = private_network = _UNSET  # first occurrences win
     which: cython.int
     for name, value in headers:
-        which = _preflight_header(name)
+        if type(name) is bytes:
+            # One length test picks the only name it could be, compared as the bytes it is.
+            size: cython.Py_ssize_t = len(cython.cast(bytes, name))
+            if size == 6 and cython.cast(bytes, name) == _ORIGIN:
+                which = 0
+            elif size == 29 and cython.cast(bytes, name) == _REQUEST_METHOD:
+                which = 1
+            elif size == 30 and cython.cast(bytes, name) == _REQUEST_HEADERS:
+                which = 2
+            elif size == 38 and cython.cast(bytes, name) == _REQUEST_PRIVATE_NETWORK:
+                which = 3
+            else:
+                continue
+        else:
+            which = _odd_preflight_header(name)
         if which == 0:
             if origin is _UNSET:
                 origin = value

@@ -46,9 +46,11 @@ def compiled_available() -> bool:
 
 
 class _NotCompiled(ast.NodeTransformer):
-    """`_COMPILED` as the constant False: Python's compiler then drops the tests of it. And
-    `cython.cast(T, value)` as `value`: a cast tells the C compiler what it already holds, and
-    in Python it would be a function call (Cython's Shadow.cast) for nothing."""
+    """What only C needs spelled out, read as Python says it: `_COMPILED` as the constant False
+    (Python's compiler then drops the tests of it); `cython.cast(T, value)` as `value` (a cast
+    tells the C compiler what it already holds); `_same_str(value, constant)` as
+    `value == constant` (what it is, with the length test first that C's `==` lacks). Each
+    would otherwise be a Python call per request for nothing."""
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if node.id == "_COMPILED" and isinstance(node.ctx, ast.Load):
@@ -66,6 +68,9 @@ class _NotCompiled(ast.NodeTransformer):
             and not node.keywords
         ):
             return self.visit(node.args[1])
+        if isinstance(function, ast.Name) and function.id == "_same_str" and len(node.args) == 2:
+            value, constant = (self.visit(argument) for argument in node.args)
+            return ast.copy_location(ast.Compare(value, [ast.Eq()], [constant]), node)
         return self.generic_visit(node)
 
 

@@ -1,6 +1,7 @@
 """The rules _scan runs in C, written in Python: what the uncompiled twin runs in its place.
 
-Same names, same constructors, same answers (the tests hold them to it on every byte value).
+Same names, same constructors, same answers (the tests hold them to it on every byte value),
+memo_hash aside: any hash whose top bits depend on every byte serves a memo.
 """
 
 from __future__ import annotations
@@ -67,3 +68,8 @@ class RequestedHeaders:
         names = self.names
         items = value.translate(names.lower).split(b",")
         return all(item.strip(names.whitespace) in names.allowed for item in items)
+
+
+def memo_hash(key: bytes) -> int:
+    """A 64-bit hash of `key` (see _rules.Memo): Python's own, whose top bits depend on every byte."""
+    return hash(key) & 0xFFFF_FFFF_FFFF_FFFF

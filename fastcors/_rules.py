@@ -9,25 +9,21 @@ _core ask them.
 
 from __future__ import annotations
 
-import os
 import sysconfig
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # type checkers see the shim's plain decorators and type names, not Any
     from fastcors import _cython_shim as cython
-    from fastcors._cython_shim import compiled as _COMPILED
 else:
     try:
         import cython
-        from cython import compiled as _COMPILED
     except ImportError:  # pure-Python install without Cython: the decorators are no-ops
         from fastcors import _cython_shim as cython
-        from fastcors._cython_shim import compiled as _COMPILED
 if cython.compiled:  # the byte scans in C, reading the bytes in place (see _scan)
-    from cython.cimports.fastcors._scan import Pattern, RequestedHeaders  # type: ignore[import-not-found]
+    from cython.cimports.fastcors._scan import Pattern, RequestedHeaders, memo_hash  # type: ignore[import-not-found]
 else:  # the same rules in Python
-    from fastcors._reference import Pattern, RequestedHeaders
+    from fastcors._reference import Pattern, RequestedHeaders, memo_hash
 
 from fastcors._config import ANY_ORIGIN, UNLISTED_ORIGIN, Config
 from fastcors._errors import logger, shown
@@ -46,11 +42,10 @@ _WITH_GIL = cython.declare(cython.bint, not sysconfig.get_config_var("Py_GIL_DIS
 @cython.inline
 def _find(pairs: tuple, key: bytes) -> object:
     """The value of the pair whose first item equals `key`, or None: no hash of a fresh key."""
-    size: cython.Py_ssize_t = len(key)
     i: cython.Py_ssize_t
     for i in range(0, len(pairs), 2):  # (key, value, key, value, ...)
         item: bytes = pairs[i]
-        if len(item) == size and item == key:
+        if item == key:  # (compiled: the lengths first, then the bytes)
             return pairs[i + 1]
     return None
 
@@ -63,8 +58,6 @@ MEMO_KEY_BYTES = 256
 _MEMO_KEY_BYTES = cython.declare(cython.Py_ssize_t, MEMO_KEY_BYTES)
 _MEMO_HALF = cython.declare(cython.Py_ssize_t, MEMO_SLOTS // 2)  # allowed keys, then refused ones
 _MEMO_SHIFT = cython.declare(cython.int, 64 - (MEMO_SLOTS // 2 - 1).bit_length())
-_MEMO_SEED = cython.declare(cython.ulonglong, int.from_bytes(os.urandom(8), "little"))
-_MEMO_MULTIPLIER = cython.declare(cython.ulonglong, 0x9E3779B97F4A7C15)  # odd: 2**64 / the golden ratio
 
 
 @cython.cfunc
@@ -72,21 +65,9 @@ _MEMO_MULTIPLIER = cython.declare(cython.ulonglong, 0x9E3779B97F4A7C15)  # odd: 
 def _memo_slot(key: bytes) -> cython.Py_ssize_t:
     """The first of `key`'s pair of slots in a memo's allowed half (its pair in the refused half
     is _MEMO_HALF further on), or -1 if it is too long to remember."""
-    size: cython.Py_ssize_t = len(key)
-    if size > _MEMO_KEY_BYTES:
+    if len(key) > _MEMO_KEY_BYTES:
         return -1
-    if not _COMPILED:  # Python's hash of the bytes: one call, where a loop would cost a step a byte
-        return hash(key) & (_MEMO_HALF - 2)
-    # A multiplicative hash seeded at start, whose top bits depend on every byte: about 4
-    # instructions a byte, where hash() (SipHash) costs 8 a byte of the new bytes object each
-    # request brings. A memo needs spread, not resistance: colliding keys only displace each
-    # other's verdicts, and never slow a lookup.
-    data: cython.p_const_uchar = key
-    h: cython.ulonglong = _MEMO_SEED
-    i: cython.Py_ssize_t
-    for i in range(size):
-        h = (h ^ data[i]) * _MEMO_MULTIPLIER  # (unsigned: wraps around)
-    return (h >> _MEMO_SHIFT) & ~1
+    return (memo_hash(key) >> _MEMO_SHIFT) & ~1
 
 
 @cython.cfunc
@@ -136,7 +117,7 @@ class Memo:
     def recall(self, key: bytes) -> cython.int:
         """The verdict remembered for `key`: 1 allowed, 0 refused, or -1 if there is none."""
         last: bytes = self.last_key
-        if last is not None and len(last) == len(key) and last == key:
+        if last is not None and last == key:
             return self.last_verdict
         slot: cython.Py_ssize_t = _memo_slot(key)
         if slot < 0:
@@ -162,10 +143,15 @@ class Memo:
         self.slots[slot + 1] = self.slots[slot]
         self.slots[slot] = key
 
+    # Python's view of the memo, for tests (the request path calls recall and remember as C).
     def known(self, key: bytes) -> bool | None:
-        """The verdict remembered for `key`, or None (for tests: the request path uses recall)."""
+        """The verdict remembered for `key`, or None."""
         verdict = self.recall(key)
         return None if verdict < 0 else verdict == 1
+
+    def learn(self, key: bytes, verdict: bool) -> None:
+        """Remember `verdict` for `key`."""
+        self.remember(key, verdict)
 
     def __len__(self) -> int:
         """How many keys are remembered."""
@@ -225,6 +211,10 @@ class OriginRule:
             return _UNLISTED_ORIGIN
         return None
 
+    def ask(self, origin: bytes) -> object:
+        """answers_for, from Python (for tests: the request path calls it as C)."""
+        return self.answers_for(origin)
+
     def regex_allows(self, origin: bytes) -> cython.bint:
         verdict: cython.int = self.regex_verdicts.recall(origin)
         if verdict < 0:
@@ -234,7 +224,7 @@ class OriginRule:
 
     def extension_allows(self, origin: bytes) -> cython.bint:
         last: bytes = self.last_pattern_origin
-        if last is not None and len(last) == len(origin) and last == origin:
+        if last is not None and last == origin:
             return True
         pattern: Pattern
         for pattern in self.patterns:
@@ -286,15 +276,18 @@ class MethodRule:
 
     def allows(self, method: bytes) -> cython.bint:
         if self.small is not None:  # compiled, a few comparisons cost less than a hash
-            size: cython.Py_ssize_t = len(method)
             allowed: bytes
             for allowed in self.small:  # noqa: SIM110 (any() would make a generator)
-                if len(allowed) == size and allowed == method:
+                if allowed == method:
                     return True
             return False
         if self.methods is not None:
             return len(method) <= self.longest and method in self.methods
         return method.decode("latin-1") in self.fallback
+
+    def ask(self, method: bytes) -> bool:
+        """allows, from Python (for tests)."""
+        return self.allows(method)
 
 
 @cython.final
@@ -318,6 +311,9 @@ class HeaderRule:
             self.verdicts.remember(requested, verdict)
         return verdict == 1
 
+    def ask(self, requested: bytes) -> bool:
+        """allows, from Python (for tests)."""
+        return self.allows(requested)
 
 
 # ---- Paths ------------------------------------------------------------------------------------
@@ -376,6 +372,10 @@ class PathPolicies:
             if text.startswith(prefix, start):
                 return self.policies[i]
         return default
+
+    def ask(self, scope: object) -> object:
+        """policy_for, from Python (for tests): `...` where no prefix matches."""
+        return self.policy_for(scope, ...)
 
 
 @cython.cfunc

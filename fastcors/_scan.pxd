@@ -2,6 +2,9 @@
 cimport cython
 
 
+cpdef unsigned long long memo_hash(bytes key) noexcept
+
+
 @cython.final
 cdef class Pattern:
     cdef bytes scheme

@@ -146,9 +146,16 @@ def test_the_twin_runs_without_cython(without_cython: Path, package_without_exte
         assert result.stdout.split() == ["200", "https://a.example", "bool"], result.stdout
 
 
-def test_the_twin_runs_no_cast() -> None:
-    # cython.cast is for the C compiler: in the twin it would be a call per header for nothing.
+def test_the_twin_runs_no_cast_and_compares_str_with_eq() -> None:
+    # cython.cast and _same_str's length test are for the C compiler: in the twin each would be
+    # a call per request for nothing.
     twin = fastcors._loader.load_pure_python()
     source = Path(fastcors._loader.__file__).with_name("_core.py").read_text(encoding="utf-8")
     assert "cython.cast(tuple, item)" in source  # what the twin drops is there to drop
     assert "cast" not in twin._splice.__code__.co_names
+    assert "_same_str(message[\"type\"], _RESPONSE_START)" in source
+    assert "_same_str" not in twin.SendWithCORS.forward.__code__.co_names
+    assert "_same_str" not in twin.Middleware.__call__.__code__.co_names
+    # ... and compares as `==` would, odd values included.
+    for value, same in (("http.response.start", True), ("http.response.body", False), (b"x", False)):
+        assert twin._same_str(value, "http.response.start") is same  # (the function itself is kept)
