@@ -212,16 +212,22 @@ class ReadySuffixes:
 class HeaderMerge:
     """A response's CORS headers where the app set one of them: set and merged (see _set_headers)."""
 
-    headers: tuple  # the CORS headers set on a response to a request with an Origin
-    before_origin: tuple  # the same, around the origin when it is named
-    after_origin: tuple
+    unnamed: tuple  # the CORS headers of an answer to an Origin that does not name it
+    around_origin: tuple  # (before, after): the same, split where a named origin goes
     vary_joins_every_value: cython.bint  # the merge joins every `vary` of the app's, else the first
 
     def __init__(self, config: Config) -> None:
-        self.headers = config.simple_headers
-        self.before_origin = config.simple_before_origin
-        self.after_origin = config.simple_after_origin
+        self.unnamed = config.simple_headers
+        self.around_origin = (config.simple_before_origin, config.simple_after_origin)
         self.vary_joins_every_value = config.vary_joins_every_value
+
+    @cython.cfunc
+    def headers(self, app_headers: object, origin: object, named: cython.bint, merge_vary: cython.bint) -> list:
+        """A new list: the app's headers with this answer's set, and `vary` merged if `merge_vary`."""
+        if named:
+            before, after = self.around_origin
+            return _set_headers(app_headers, (*before, (_ALLOW_ORIGIN, origin), *after), self, True)
+        return _set_headers(app_headers, self.unnamed if origin is not None else (), self, merge_vary)
 
 
 @cython.final
@@ -317,12 +323,7 @@ def _splice(answers: SimpleAnswers, app_headers: object, origin: object, named: 
             headers: list = listed + suffixes.named
             headers[len(listed) + suffixes.named_at] = (_ALLOW_ORIGIN, origin)
             return headers
-    merge: HeaderMerge = answers.merge
-    if named:
-        to_set = (*merge.before_origin, (_ALLOW_ORIGIN, origin), *merge.after_origin)
-        return _set_headers(app_headers, to_set, merge, True)
-    to_set = merge.headers if origin is not None else ()
-    return _set_headers(app_headers, to_set, merge, answers.vary_on_every_response)
+    return answers.merge.headers(app_headers, origin, named, answers.vary_on_every_response)
 
 
 @cython.cfunc
