@@ -81,29 +81,18 @@ def test_settings_are_the_constructor_arguments(impl: ModuleType) -> None:
     def func(origin: str) -> bool:
         return False
 
-    middleware = impl.CORSMiddleware(
-        ok_app,
-        [A],
-        ["GET", "PUT"],
-        allow_credentials=True,
-        max_age=5,
-        allow_origin_patterns=["https://*.example.com"],
-        allow_origin_func=func,
-        websocket_origin_guard=True,
-        debug=True,
-    )
+    keywords: dict[str, Any] = {
+        "allow_credentials": True,
+        "max_age": 5,
+        "allow_origin_patterns": ["https://*.example.com"],
+        "allow_origin_func": func,
+        "websocket_origin_guard": True,
+        "debug": True,
+    }
+    middleware = impl.CORSMiddleware(ok_app, [A], ["GET", "PUT"], **keywords)  # the first two by position
     settings = middleware.settings
     assert isinstance(settings, CORSSettings)
-    assert settings == CORSSettings(
-        allow_origins=[A],
-        allow_methods=["GET", "PUT"],
-        allow_credentials=True,
-        max_age=5,
-        allow_origin_patterns=["https://*.example.com"],
-        allow_origin_func=func,
-        websocket_origin_guard=True,
-        debug=True,
-    )
+    assert settings == CORSSettings(allow_origins=[A], allow_methods=["GET", "PUT"], **keywords)
     assert impl.CORSMiddleware(ok_app).settings == CORSSettings()
 
 
