@@ -12,7 +12,8 @@ from bench.scenarios import HOSTILE_SCENARIOS, PATTERN, PATTERN_PROBES, PATTERN_
 
 COMPILED_RATIO = 10.0
 COMPILED_PREFLIGHT_RATIO = 20.0
-PURE_RATIO = 3.0
+PURE_RATIO = 2.5  # the uncompiled twin, in each ordinary scenario
+PURE_HOSTILE_RATIO = 1.0  # ... and on a hostile preflight: never above Starlette's cost
 E2E_FRACTION = 0.98
 E2E_TARGET_SERVER = "uvicorn"
 
@@ -29,17 +30,18 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """One entry per target check: what was measured, what was needed, pass or fail."""
     checks: list[dict[str, Any]] = []
     for scenario in results.get("micro", {}).get("scenarios", []):
-        if scenario["name"] in HOSTILE_SCENARIOS:  # measured against Starlette in instructions: bench.callgrind
-            continue
         starlette = scenario["rows"].get("starlette", {}).get("overhead_ns")
-        for row, needed in (
+        needs: tuple[tuple[str, float], ...] = (
             ("fastcors", COMPILED_PREFLIGHT_RATIO if scenario["preflight"] else COMPILED_RATIO),
             ("fastcors-py", PURE_RATIO),
-        ):
+        )
+        if scenario["name"] in HOSTILE_SCENARIOS:  # the compiled module's: bench.callgrind --hostile
+            needs = (("fastcors-py", PURE_HOSTILE_RATIO),)
+        for row, needed in needs:
             data = scenario["rows"].get(row, {})
             ratio = data.get("ratio_vs_starlette")
             check = {
-                "target": f"{rows.ROW_TITLES[row]} overhead ≥{needed:.0f}x lower than Starlette's",
+                "target": f"{rows.ROW_TITLES[row]} overhead ≥{needed:g}x lower than Starlette's",
                 "where": scenario["name"],
                 "measured": _ratio_text(ratio) if data.get("status") == "ok" else data.get("status", "missing"),
                 "passed": ratio is not None and ratio >= needed,
