@@ -24,16 +24,25 @@ _MEMO_MULTIPLIER = cython.declare(cython.ulonglong, 0x9E3779B97F4A7C15)  # odd: 
 def memo_hash(key: bytes) -> cython.ulonglong:
     """A 64-bit hash of `key` whose top bits depend on every byte (see _rules.Memo).
 
-    Multiplicative, seeded at start: about 4 instructions a byte, where hash() (SipHash) costs
-    8 a byte of the new bytes object each request brings. A memo needs spread, not resistance:
-    colliding keys only displace each other's verdicts, and never slow a lookup.
+    Multiplicative, seeded at start, 8 bytes at a time: a few instructions a word, where hash()
+    (SipHash) costs 8 a byte of the new bytes object each request brings. A memo needs spread,
+    not resistance: colliding keys only displace each other's verdicts, and never slow a lookup.
     """
     data: cython.p_const_uchar = key
+    size: cython.Py_ssize_t = len(key)
     h: cython.ulonglong = _MEMO_SEED
-    i: cython.Py_ssize_t
-    for i in range(len(key)):
-        h = (h ^ data[i]) * _MEMO_MULTIPLIER  # (unsigned: wraps around)
-    return h
+    word: cython.ulonglong = 0
+    i: cython.Py_ssize_t = 0
+    while i + 8 <= size:
+        memcpy(cython.address(word), data + i, 8)  # (as unaligned reads must be)
+        h = (h ^ word) * _MEMO_MULTIPLIER  # (unsigned: wraps around)
+        i += 8
+    while i < size:
+        h = (h ^ data[i]) * _MEMO_MULTIPLIER
+        i += 1
+    # A product's high bits depend only on its factors' lower ones: folding the high half down
+    # once more lets a word's top byte move the top bits as much as its low ones.
+    return (h ^ (h >> 32)) * _MEMO_MULTIPLIER
 
 
 class Pattern:
