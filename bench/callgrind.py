@@ -55,6 +55,11 @@ HOSTILE_REQUESTS = 40
 HOSTILE_WARMUP = 20
 ROWS = ("starlette", "fastcors", "fastcors-py")
 PATTERN_ROW = "fastcors-pattern"
+# With `--observed`: fastcors compiled again, counting requests (fastcors.count_requests()); with
+# an `on_denied` listener (that does nothing); with a report-only candidate equal to the policy
+# (the verdicts always agree: compared, never reported), and refusing every origin (every
+# allowed request reported, to an `on_report` that does nothing): each on top of the plain row.
+OBSERVED_ROWS = ("fastcors+counting", "fastcors+on_denied", "fastcors+report_same", "fastcors+report_refusing")
 TITLES = {"starlette": "Starlette", "fastcors": "fastcors compiled", "fastcors-py": "fastcors pure"}
 WARMUP = 2000
 BOOT = (
@@ -104,9 +109,17 @@ def _middleware(row: str, scenario_name: str) -> Any:
         from starlette.middleware.cors import CORSMiddleware
 
         return CORSMiddleware(drive.app, **config)
+    import fastcors  # (the observed rows' names only in this checkout's: --old trees lack them)
     from fastcors import _loader
 
     module = _loader.load_pure_python() if row == "fastcors-py" else _loader.load_compiled()
+    if row == "fastcors+counting":
+        fastcors.count_requests()
+    elif row == "fastcors+on_denied":
+        config = {**config, "on_denied": lambda event: None}
+    elif row.startswith("fastcors+report"):
+        candidate = fastcors.CORSSettings(**config) if row == "fastcors+report_same" else fastcors.CORSSettings()
+        config = {**config, "report_only": candidate, "on_report": lambda report: None}
     return module.CORSMiddleware(drive.app, **config)
 
 
@@ -174,7 +187,12 @@ def count(tree: Path, row: str, scenario: tuple[str, str, bool], requests: int, 
 
 
 def measure(
-    trees: dict[str, Path], requests: int, jobs: int, scratch: Path, scenarios: tuple[tuple[str, str, bool], ...]
+    trees: dict[str, Path],
+    requests: int,
+    jobs: int,
+    scratch: Path,
+    scenarios: tuple[tuple[str, str, bool], ...],
+    observed: bool = False,
 ) -> dict[str, dict[str, float]]:
     """{scenario: {column: instructions per request over the bare app}}; columns "row" or "row@label"."""
     from bench.scenarios import by_name
@@ -188,6 +206,8 @@ def measure(
             n = counted[scenario[0]] = min(requests, HOSTILE_REQUESTS) if scenario in HOSTILE else requests
             runs[scenario[0], "bare"] = pool.submit(count, here, "bare", scenario, n, helper, scratch)
             rows = (*ROWS, PATTERN_ROW) if by_name(scenario[1]).pattern_config is not None else ROWS
+            if observed and scenario not in HOSTILE:
+                rows = (*rows, *OBSERVED_ROWS)
             for row in rows:
                 runs[scenario[0], row] = pool.submit(count, here, row, scenario, n, helper, scratch)
             if "old" in trees:
@@ -248,6 +268,29 @@ def table(results: dict[str, dict[str, float]], old_name: str | None, requests: 
     return "\n".join(lines) + "\n"
 
 
+def observed_table(results: dict[str, dict[str, float]]) -> str:
+    """fastcors compiled with counting on, with an on_denied listener, with report-only: the cost of each."""
+    header = ["scenario", "fastcors compiled"]
+    for title in ("counting", "on_denied", "report-only, agreeing", "report-only, refusing all"):
+        header += [title, "extra"]
+    lines = ["| " + " | ".join(header) + " |", "|---" + "|--:" * (len(header) - 1) + "|"]
+    for name, values in results.items():
+        if OBSERVED_ROWS[0] not in values:
+            continue
+        cells = [name, f"{values['fastcors']:,.0f}"]
+        for row in OBSERVED_ROWS:
+            cells += [f"{values[row]:,.0f}", f"{values[row] - values['fastcors']:+,.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(
+        "Instructions per request beyond the bare app: fastcors compiled as it is; counting requests "
+        "(fastcors.count_requests()); with an on_denied listener that does nothing; with report_only "
+        "the same policy (compared, never reported); with report_only refusing every origin (each "
+        "allowed request reported to an on_report that does nothing)."
+    )
+    return "\n".join(lines) + "\n"
+
+
 def hostile_table(results: dict[str, dict[str, float]]) -> str:
     """The hostile preflights: Starlette, compiled and pure side by side, with the ratios."""
     header = ["scenario", "Starlette", "fastcors compiled", "fastcors pure", "Starlette ÷ compiled", "Starlette ÷ pure"]
@@ -282,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--hostile", action="store_true", help="only the hostile preflights")
     which.add_argument("--no-hostile", action="store_true", help="without the hostile preflights")
+    parser.add_argument("--observed", action="store_true", help="also count with counting on, and with on_denied")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (apt-get install valgrind)")
@@ -295,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
                 ["git", "-C", str(REPO), "log", "-1", "--format=%h %s", args.old], capture_output=True, text=True
             ).stdout.strip()
         scenarios = HOSTILE if args.hostile else SCENARIOS if args.no_hostile else SCENARIOS + HOSTILE
-        results = measure(trees, args.requests, args.jobs, scratch, scenarios)
+        results = measure(trees, args.requests, args.jobs, scratch, scenarios, args.observed)
     finally:
         if "old" in trees:
             remove_worktree(trees["old"])
@@ -304,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(results, indent=1))
     if not args.hostile:
         print(table(results, old_name, args.requests))
+    if args.observed:
+        print(observed_table(results))
     if not args.no_hostile:
         print(hostile_table(results))
     return 0

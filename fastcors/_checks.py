@@ -124,6 +124,8 @@ def check_settings(settings: CORSSettings) -> list[Problem]:
         )
     problems += _generation_advice(settings.starlette_version, items)
     problems += _paths_problems(settings)
+    if isinstance(settings.report_only, type(settings)):  # (else building the configuration says so)
+        problems += _part_problems("report_only", settings.report_only, settings)
     return problems
 
 
@@ -160,17 +162,21 @@ def _paths_problems(settings: CORSSettings) -> list[Problem]:
                 )
             )
         if isinstance(path_settings, type(settings)):  # (a CORSSettings: building the configuration says so)
-            # Checked under the top level's Starlette generation; its advice is the top level's too.
-            inherited = dataclasses.replace(path_settings, starlette_version=settings.starlette_version)
-            where = f"paths[{prefix!r}]"
-            problems += [
-                dataclasses.replace(
-                    problem, argument=f"{where}.{problem.argument}", message=f"{where}: {problem.message}"
-                )
-                for problem in check_settings(inherited)
-                if not problem.advice
-            ]
+            problems += _part_problems(f"paths[{prefix!r}]", path_settings, settings)
     return problems
+
+
+def _part_problems(where: str, part: CORSSettings, settings: CORSSettings) -> list[Problem]:
+    """The problems of a path's (or the report-only candidate's) settings, `where` named.
+
+    Checked under the top level's Starlette generation; its advice is the top level's too.
+    """
+    inherited = dataclasses.replace(part, starlette_version=settings.starlette_version)
+    return [
+        dataclasses.replace(problem, argument=f"{where}.{problem.argument}", message=f"{where}: {problem.message}")
+        for problem in check_settings(inherited)
+        if not problem.advice
+    ]
 
 
 def _generation_advice(version: Any, items: dict[str, list[Any]]) -> list[Problem]:
@@ -716,4 +722,3 @@ def _within(origin: str, base: str) -> bool:
         return True
     # Subdomains belong to the owner of `base`, unless `base` is a public suffix.
     return host.endswith("." + base) and not is_public_suffix(base)
-

@@ -42,6 +42,22 @@ FAILURE_NAMES = ("origin", "method", "headers", "private-network")
 ORIGIN_FAILURE, METHOD_FAILURE, HEADERS_FAILURE, PRIVATE_NETWORK_FAILURE = (1 << bit for bit in range(4))
 # A bit beyond those, for explanations only: a WebSocket handshake refused for its origin.
 WEBSOCKET_FAILURE = 1 << len(FAILURE_NAMES)
+# Requests are counted (fastcors.request_counts) by kind and by the first failed check, in
+# Starlette's order, or "none" when allowed: one slot per pair.
+COUNTED_KINDS = ("none", "preflight", "simple", "websocket")  # "none": no Origin
+COUNTED_REASONS = ("none", *FAILURE_NAMES)
+COUNT_SLOTS = len(COUNTED_KINDS) * len(COUNTED_REASONS)
+
+
+def count_slot(kind: str, reason: str) -> int:
+    return COUNTED_KINDS.index(kind) * len(COUNTED_REASONS) + COUNTED_REASONS.index(reason)
+
+
+# A preflight's slot, by its failure bits.
+PREFLIGHT_COUNT_SLOTS = bytes(
+    count_slot("preflight", FAILURE_NAMES[(failures & -failures).bit_length() - 1] if failures else "none")
+    for failures in range(1 << len(FAILURE_NAMES))
+)
 # The content type of every plain-text answer fastcors sends itself (Starlette's PlainTextResponse).
 PLAIN_TEXT = (b"content-type", b"text/plain; charset=utf-8")
 # What the origin rule answers (see _rules) for an allowed origin that has no ready answers in
@@ -120,6 +136,10 @@ class Config:
     # the route path they are matched against is derived (the installed router's rule, see _routing).
     paths: tuple[tuple[str, Config | None], ...]
     route_path_rule: int
+    # Whether an answer naming the origin lets credentials through (for the report-only comparison).
+    allow_credentials: bool
+    # The report-only candidate's configuration, or None.
+    report_only: Config | None
 
     @property
     def origin_extended(self) -> bool:
@@ -393,11 +413,40 @@ def build_config(settings: CORSSettings) -> Config:
         websocket_denial=WEBSOCKET_DENIAL,
         paths=_path_configs(settings),
         route_path_rule=installed_rule(),
+        allow_credentials=bool(allow_credentials),
+        report_only=_candidate_config(settings),
     )
 
 
-# What a path's settings take from the top level; a path may repeat them, not contradict them.
-INHERITED = ("starlette_version", "strict", "debug")
+# What a path's (or the report-only candidate's) settings take from the top level; they may
+# repeat them, not contradict them.
+INHERITED = ("starlette_version", "strict", "debug", "on_denied", "log_denials", "on_report")
+
+
+def _inherit(where: str, part: CORSSettings, settings: CORSSettings) -> CORSSettings:
+    """`part` (a path's settings, the candidate's) with what it takes from the top level."""
+    defaults = type(settings)()
+    if part.report_only is not None:
+        raise CORSConfigError(f"{where} has report_only of its own: report_only is a top-level argument")
+    for name in INHERITED:
+        value = getattr(part, name)
+        if value != getattr(defaults, name) and value != getattr(settings, name):
+            raise CORSConfigError(
+                f"{where}: {name}={value!r} contradicts the top level's {name}="
+                f"{getattr(settings, name)!r}; set {name} once, at the top level ({where} takes it from there)"
+            )
+    return dataclasses.replace(part, **{name: getattr(settings, name) for name in INHERITED})
+
+
+def _candidate_config(settings: CORSSettings) -> Config | None:
+    """The report-only candidate's configuration (its own `paths` included), or None."""
+    if settings.report_only is None:
+        return None
+    if not isinstance(settings.report_only, type(settings)):
+        raise CORSConfigError(
+            f"report_only must be a fastcors.CORSSettings (the candidate policy), not {settings.report_only!r}"
+        )
+    return build_config(_inherit("report_only", settings.report_only, settings))
 
 
 def _path_configs(settings: CORSSettings) -> tuple[tuple[str, Config | None], ...]:
@@ -410,7 +459,6 @@ def _path_configs(settings: CORSSettings) -> tuple[tuple[str, Config | None], ..
             f"e.g. {{'/public': CORSSettings(allow_origins=['*'])}}, not {settings.paths!r}"
         )
     settings_type = type(settings)  # CORSSettings (its module imports this one)
-    defaults = settings_type()
     configs: list[tuple[str, Config | None]] = []
     for prefix, path_settings in settings.paths.items():
         if type(prefix) is not str or not prefix.startswith("/") or (prefix != "/" and prefix.endswith("/")):
@@ -429,13 +477,5 @@ def _path_configs(settings: CORSSettings) -> tuple[tuple[str, Config | None], ..
             )
         if path_settings.paths is not None:
             raise CORSConfigError(f"paths[{prefix!r}] has paths of its own: list every prefix in the top level's paths")
-        for name in INHERITED:
-            value = getattr(path_settings, name)
-            if value != getattr(defaults, name) and value != getattr(settings, name):
-                raise CORSConfigError(
-                    f"paths[{prefix!r}]: {name}={value!r} contradicts the top level's {name}="
-                    f"{getattr(settings, name)!r}; set {name} once, at the top level (paths take it from there)"
-                )
-        inherited = {name: getattr(settings, name) for name in INHERITED}
-        configs.append((prefix, build_config(dataclasses.replace(path_settings, **inherited))))
+        configs.append((prefix, build_config(_inherit(f"paths[{prefix!r}]", path_settings, settings))))
     return tuple(sorted(configs, key=lambda item: len(item[0]), reverse=True))

@@ -11,6 +11,8 @@ Middleware.__call__ only dispatches to them.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -34,10 +36,12 @@ else:
 
 from fastcors._config import (
     ANY_ORIGIN,
+    COUNT_SLOTS,
     HEADERS_FAILURE,
     METHOD_FAILURE,
     ORIGIN_FAILURE,
     PLAIN_TEXT,
+    PREFLIGHT_COUNT_SLOTS,
     PRIVATE_NETWORK_FAILURE,
     RESPONSE_NAME_INITIALS,
     RESPONSE_NAMES,
@@ -45,9 +49,12 @@ from fastcors._config import (
     VARY_ORIGIN,
     WEBSOCKET_FAILURE,
     Config,
+    count_slot,
 )
-from fastcors._debug import denial_explainer
+from fastcors._counting import register_counts
+from fastcors._events import CORSEvent, Watch
 from fastcors._handle import CORSHandle
+from fastcors._report import CORSReport
 from fastcors._settings import CORSSettings, new_settings, prepare
 
 COMPILED: bool = cython.compiled
@@ -78,6 +85,14 @@ _METHOD_FAILURE = cython.declare(cython.int, METHOD_FAILURE)
 _HEADERS_FAILURE = cython.declare(cython.int, HEADERS_FAILURE)
 _PRIVATE_NETWORK_FAILURE = cython.declare(cython.int, PRIVATE_NETWORK_FAILURE)
 _WEBSOCKET_FAILURE = cython.declare(cython.int, WEBSOCKET_FAILURE)
+# The counting slots (see _config), as C constants.
+_NO_ORIGIN_SLOT = cython.declare(cython.int, count_slot("none", "none"))
+_PREFLIGHT_ALLOWED_SLOT = cython.declare(cython.int, count_slot("preflight", "none"))
+_PREFLIGHT_SLOTS = cython.declare(bytes, PREFLIGHT_COUNT_SLOTS)  # by failure bits
+_SIMPLE_ALLOWED_SLOT = cython.declare(cython.int, count_slot("simple", "none"))
+_SIMPLE_DENIED_SLOT = cython.declare(cython.int, count_slot("simple", "origin"))
+_WEBSOCKET_ALLOWED_SLOT = cython.declare(cython.int, count_slot("websocket", "none"))
+_WEBSOCKET_DENIED_SLOT = cython.declare(cython.int, count_slot("websocket", "origin"))
 
 
 @cython.cfunc
@@ -105,6 +120,60 @@ def _same_str(value: object, constant: str) -> cython.bint:
     return len(text) == len(constant) and text == constant
 
 
+# ---- Counting ---------------------------------------------------------------------------------
+@cython.final
+@cython.cclass
+class RequestCounts:
+    """How many requests this implementation answered, by kind and verdict (a slot each, see
+    _config), in every middleware of the process; read by fastcors._counting."""
+
+    cells: cython.ulonglong[20]  # COUNT_SLOTS (checked below); compiled, zeroed with the object
+    lock: object  # the uncompiled twin's (compiled: a critical section, nothing with the GIL)
+
+    def __init__(self) -> None:
+        if not _COMPILED:
+            self.cells = [0] * COUNT_SLOTS
+            self.lock = threading.Lock()
+
+    @cython.cfunc
+    @cython.inline
+    def add(self, slot: cython.int) -> cython.void:
+        if _COMPILED:
+            with cython.critical_section(self):
+                self.cells[slot] += 1
+        else:
+            with self.lock:
+                self.cells[slot] += 1
+
+    def forked(self) -> None:
+        if not _COMPILED:
+            self.lock = threading.Lock()  # a thread of the parent's may have held it at the fork
+
+    def snapshot(self) -> tuple:
+        """Every slot's count."""
+        if _COMPILED:
+            copy: cython.ulonglong[20]
+            with cython.critical_section(self):
+                copy = self.cells
+            return tuple([copy[slot] for slot in range(COUNT_SLOTS)])
+        with self.lock:
+            return tuple(self.cells)
+
+
+assert COUNT_SLOTS == 20, "RequestCounts.cells is declared with 20 slots"
+_COUNTS = cython.declare(RequestCounts, RequestCounts())
+_counting = cython.declare(cython.bint, False)  # tested before each count: off, a flag test is all
+
+
+def _count_requests(enabled: bool) -> None:
+    global _counting
+    _counting = enabled
+
+
+register_counts(_count_requests, _COUNTS.snapshot)
+os.register_at_fork(after_in_child=_COUNTS.forked)
+
+
 # ---- Preflight answers -----------------------------------------------------------------------
 async def _send_preflight_answer(send: Any, status: int, headers: list, body: bytes) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -125,10 +194,10 @@ class Preflight:
     allow_private_network: cython.bint
     headers_before: list  # what every answer starts with (copied, never changed)
     answers: tuple  # (status, body, content-length header), by failure bits
-    explain: object  # None, or a callable logging why a request was refused (debug mode)
+    denied: object  # None, or the observer of refused requests (see _events)
 
     def __init__(
-        self, config: Config, origins: OriginRule, methods: MethodRule, headers: HeaderRule, explain: object
+        self, config: Config, origins: OriginRule, methods: MethodRule, headers: HeaderRule, denied: object
     ) -> None:
         self.origins = origins
         self.methods = methods
@@ -139,10 +208,12 @@ class Preflight:
         self.allow_private_network = config.allow_private_network
         self.headers_before = list(config.preflight_headers)
         self.answers = config.preflight_answers
-        self.explain = explain
+        self.denied = denied
 
     @cython.cfunc
-    def answer(self, send: object, origin: bytes, method: bytes, requested: object, private_network: object) -> object:
+    def answer(
+        self, scope: object, send: object, origin: bytes, method: bytes, requested: object, private_network: object
+    ) -> object:
         """An awaitable that sends the answer to this preflight."""
         verdict = self.origins.answers_for(origin)
         # The requested headers' verdict once decided (1 allowed, 0 refused): the general answer
@@ -161,6 +232,8 @@ class Preflight:
             ):
                 # An exact origin asking for nothing refused: its answer is ready (a fresh list,
                 # as the server may change what it is sent).
+                if _counting:
+                    _COUNTS.add(_PREFLIGHT_ALLOWED_SLOT)
                 return _send_preflight_answer(send, 200, ready_headers[:], b"OK")
         headers: list = self.headers_before[:]
         failures: cython.int = 0
@@ -180,12 +253,28 @@ class Preflight:
                 headers.append(_ALLOW_PRIVATE_NETWORK)
             else:
                 failures |= _PRIVATE_NETWORK_FAILURE
-        if failures and self.explain is not None:
-            self.explain(origin, method, requested, private_network, failures)
+        if _counting:
+            _COUNTS.add(_PREFLIGHT_SLOTS[failures])
+        if failures and self.denied is not None:
+            self.denied(scope, origin, method, requested, private_network, failures)
         status, body, content_length = self.answers[failures]
         headers.append(content_length)
         headers.append(_CONTENT_TYPE)
         return _send_preflight_answer(send, status, headers, body)
+
+    @cython.cfunc
+    def refusals(self, origin: bytes, method: bytes, requested: object, private_network: object) -> cython.int:
+        """The failure bits `answer` would find (for the report-only comparison: no answer built)."""
+        failures: cython.int = 0
+        if self.origins.answers_for(origin) is None:
+            failures |= _ORIGIN_FAILURE
+        if not self.methods.allows(method):
+            failures |= _METHOD_FAILURE
+        if requested is not None and not self.allow_all_headers and not self.headers.allows(requested):
+            failures |= _HEADERS_FAILURE
+        if private_network is not None and self.check_private_network and not self.allow_private_network:
+            failures |= _PRIVATE_NETWORK_FAILURE
+        return failures
 
 
 # ---- Simple responses (every request that is not a preflight) --------------------------------
@@ -241,10 +330,11 @@ class SimpleAnswers:
     reflect_any_origin: cython.bint  # `*` with credentials (from 1.0): every origin named
     reflect_origin_on_cookie: cython.bint  # `*` before 1.0: the origin named when a cookie came
     vary_on_every_response: cython.bint  # else requests without an Origin pass through untouched
-    explain: object
+    allow_credentials: cython.bint  # whether an answer naming the origin lets credentials through
+    denied: object
 
     def __init__(
-        self, config: Config, origins: OriginRule, suffixes: ReadySuffixes, merge: HeaderMerge, explain: object
+        self, config: Config, origins: OriginRule, suffixes: ReadySuffixes, merge: HeaderMerge, denied: object
     ) -> None:
         self.origins = origins
         self.suffixes = suffixes
@@ -252,7 +342,20 @@ class SimpleAnswers:
         self.reflect_any_origin = config.reflect_any_origin
         self.reflect_origin_on_cookie = config.reflect_origin_on_cookie
         self.vary_on_every_response = config.vary_on_every_response
-        self.explain = explain
+        self.allow_credentials = config.allow_credentials
+        self.denied = denied
+
+    @cython.cfunc
+    def access(self, origin: bytes, cookie: cython.bint) -> cython.int:
+        """What the answer lets the page do (for the report-only comparison): 0 nothing, 1 read
+        the response, 2 read it with credentials. As SendWithCORS.forward decides."""
+        if not (self.reflect_any_origin or (self.reflect_origin_on_cookie and cookie)):
+            verdict = self.origins.answers_for(origin)
+            if verdict is None:
+                return 0
+            if verdict is _ANY_ORIGIN:
+                return 1  # `*`: never with credentials
+        return 2 if self.allow_credentials else 1
 
 
 @cython.cfunc
@@ -269,6 +372,8 @@ def _respond(
             break
     if origin is _UNSET:
         if not answers.vary_on_every_response:
+            if _counting:
+                _COUNTS.add(_NO_ORIGIN_SLOT)
             return app(scope, receive, send)  # untouched, as Starlette before 1.7
         origin = None
     elif type(origin) is not bytes:  # (tested first: spares the uncompiled twin a call)
@@ -283,6 +388,8 @@ def _respond(
             if name == _COOKIE:
                 wrapped.cookie = True
                 break
+    if answers.denied is not None:  # the observer of refusals is told the scope (see ObservedSend)
+        return app(scope, receive, _observed(wrapped, scope))
     # A bound method: compiled, it takes the arguments by vectorcall (an instance's __call__
     # would get them packed in a new tuple, twice a request), and uncompiled it is quicker too.
     return app(scope, receive, wrapped.forward)
@@ -308,11 +415,7 @@ def _splice(answers: SimpleAnswers, app_headers: object, origin: object, named: 
                 appending = False
                 break
             # (The first byte rules most names out, without hashing them.)
-            if (
-                cython.cast(bytes, name)
-                and cython.cast(bytes, name)[0] in _NAME_INITIALS
-                and name in _RESPONSE_NAMES
-            ):
+            if cython.cast(bytes, name) and cython.cast(bytes, name)[0] in _NAME_INITIALS and name in _RESPONSE_NAMES:
                 appending = False
                 break
         if appending:
@@ -382,11 +485,15 @@ class SendWithCORS:
     """The `send` the application gets for a request that is not a preflight (as a bound
     method). One per request, never shared between threads: its fields need no protection."""
 
-    __slots__ = ("answers", "cookie", "origin", "send")  # for the uncompiled twin: no per-request dict
+    __slots__ = ("answers", "cookie", "origin", "scope", "send")  # for the uncompiled twin: no per-request dict
     send: object
     answers: SimpleAnswers
     origin: object  # bytes, or None when the request had no Origin
     cookie: cython.bint  # whether the request had a cookie; set only where the answers ask
+    # The request's scope, only where the answers have an observer of refusals, and then
+    # borrowed: the ObservedSend the app calls holds it (compiled, a C pointer costs the other
+    # requests nothing, neither to create nor to free).
+    scope: cython.p_void
 
     def forward(self, message: Any) -> Any:
         if not _same_str(message["type"], _RESPONSE_START):
@@ -396,6 +503,7 @@ class SendWithCORS:
         # Whether the origin is named: always for `*` with credentials, never for a plain `*`,
         # else when it is allowed (the one denial of this path); and the ready suffix, if any.
         named: cython.bint = False
+        refused: cython.bint = False
         suffix: list = None
         if origin is None:
             suffix = answers.suffixes.without_origin
@@ -405,13 +513,17 @@ class SendWithCORS:
             verdict = answers.origins.answers_for(origin)
             if verdict is None or verdict is _ANY_ORIGIN:
                 suffix = answers.suffixes.not_named
-                if verdict is None and answers.explain is not None:
-                    answers.explain(origin, None, None, None, _ORIGIN_FAILURE)
+                if verdict is None:
+                    refused = True
+                    if answers.denied is not None:
+                        answers.denied(cython.cast(object, self.scope), origin, None, None, None, _ORIGIN_FAILURE)
             else:
                 named = True
                 if verdict is not _UNLISTED_ORIGIN:
                     ready: tuple = verdict
                     suffix = ready[0]
+        if _counting:
+            _COUNTS.add(_NO_ORIGIN_SLOT if origin is None else _SIMPLE_DENIED_SLOT if refused else _SIMPLE_ALLOWED_SLOT)
         # (Starlette's message.setdefault("headers", []), without the method call.)
         try:
             app_headers = message["headers"]
@@ -419,6 +531,30 @@ class SendWithCORS:
             app_headers = ()
         message["headers"] = _splice(answers, app_headers, origin, named, suffix)
         return self.send(message)
+
+
+@cython.cfunc
+def _observed(wrapped: SendWithCORS, scope: object) -> object:
+    # (Out of _respond, which is inlined: its other requests never carry this code.)
+    return ObservedSend(wrapped, scope).forward
+
+
+@cython.final
+@cython.cclass
+class ObservedSend:
+    """The `send` the application gets where the answers have an observer of refusals: it holds
+    the scope that its SendWithCORS, the only way to which is through it, borrows."""
+
+    wrapped: SendWithCORS
+    scope: object
+
+    def __init__(self, wrapped: SendWithCORS, scope: object) -> None:
+        self.wrapped = wrapped
+        self.scope = scope
+        wrapped.scope = cython.cast(cython.p_void, scope)
+
+    def forward(self, message: Any) -> Any:
+        return self.wrapped.forward(message)
 
 
 # ---- WebSocket handshakes --------------------------------------------------------------------
@@ -429,12 +565,12 @@ class WebSocketGuard:
 
     origins: OriginRule
     denial: tuple  # status, headers, body
-    explain: object
+    denied: object
 
-    def __init__(self, config: Config, origins: OriginRule, explain: object) -> None:
+    def __init__(self, config: Config, origins: OriginRule, denied: object) -> None:
         self.origins = origins
         self.denial = config.websocket_denial
-        self.explain = explain
+        self.denied = denied
 
     @cython.cfunc
     def guard(self, app: object, scope: object, receive: object, send: object) -> object:
@@ -445,12 +581,18 @@ class WebSocketGuard:
                 origin = value
                 break
         if origin is _UNSET:
+            if _counting:
+                _COUNTS.add(_NO_ORIGIN_SLOT)
             return app(scope, receive, send)
         origin_bytes: bytes = _as_bytes(origin)
         if self.origins.answers_for(origin_bytes) is not None:
+            if _counting:
+                _COUNTS.add(_WEBSOCKET_ALLOWED_SLOT)
             return app(scope, receive, send)
-        if self.explain is not None:
-            self.explain(origin_bytes, None, None, None, _ORIGIN_FAILURE | _WEBSOCKET_FAILURE)
+        if _counting:
+            _COUNTS.add(_WEBSOCKET_DENIED_SLOT)
+        if self.denied is not None:
+            self.denied(scope, origin_bytes, None, None, None, _ORIGIN_FAILURE | _WEBSOCKET_FAILURE)
         extensions = scope.get("extensions")
         denial_response: cython.bint = type(extensions) is dict and _WEBSOCKET_DENIAL_EXTENSION in extensions
         return _refuse_websocket(receive, send, denial_response, self.denial)
@@ -467,6 +609,75 @@ async def _refuse_websocket(receive: Any, send: Any, denial_response: bool, answ
         await send({"type": "websocket.http.response.body", "body": body})
     else:
         await send({"type": "websocket.close", "code": 1008})  # 1008: policy violation
+
+
+# ---- Report-only -------------------------------------------------------------------------------
+@cython.final
+@cython.cclass
+class ReportOnly:
+    """The report-only candidate beside the policy in force: each request's two verdicts,
+    compared here; the report log (see _report) is told where they differ. Never an answer."""
+
+    candidate: Policy
+    log = cython.declare(object, visibility="readonly")  # the ReportLog of these settings
+
+    def __init__(self, config: Config, log: object) -> None:
+        self.candidate = Policy(config.report_only)
+        self.log = log
+
+    @cython.cfunc
+    def compare(self, policy: Policy, scope: object) -> cython.void:
+        try:
+            self._compare(policy, scope)
+        except Exception:  # odd header values, say: the request is answered as without it
+            self.log.comparison_failed()
+
+    @cython.cfunc
+    def _compare(self, policy: Policy, scope: object) -> cython.void:
+        candidate: Policy = self.candidate
+        in_force = policy if policy.paths is None else policy.paths.policy_for(scope, policy)
+        if candidate.paths is not None:
+            candidate = candidate.paths.policy_for(scope, candidate)
+        if in_force is None or candidate is None:  # no CORS handling there, on one side
+            return
+        ours: Policy = in_force
+        origin = method = requested = private_network = None
+        cookie: cython.bint = False
+        for name, value in scope["headers"]:  # the first occurrences, as Starlette reads them
+            if name == _ORIGIN:
+                origin = _as_bytes(value) if origin is None else origin
+            elif name == _REQUEST_METHOD:
+                method = _as_bytes(value) if method is None else method
+            elif name == _REQUEST_HEADERS:
+                requested = _as_bytes(value) if requested is None else requested
+            elif name == _REQUEST_PRIVATE_NETWORK:
+                private_network = _as_bytes(value) if private_network is None else private_network
+            elif name == _COOKIE:
+                cookie = True
+        if origin is None:
+            return
+        kind = scope["type"]
+        if kind == "http" and method is not None and scope["method"] == "OPTIONS":
+            now: cython.int = ours.preflight.refusals(origin, method, requested, private_network)
+            then: cython.int = candidate.preflight.refusals(origin, method, requested, private_network)
+            if (now == 0) != (then == 0):
+                change, failures = ("would_deny", then) if then else ("would_allow", now)
+                self.log.tell("preflight", change, failures, scope, origin, method, requested)
+        elif kind == "http":
+            access: cython.int = ours.simple.access(origin, cookie)
+            candidate_access: cython.int = candidate.simple.access(origin, cookie)
+            if access != candidate_access:
+                change = "would_deny" if candidate_access < access else "would_allow"
+                failures = _ORIGIN_FAILURE if min(access, candidate_access) == 0 else 0  # else credentials
+                self.log.tell("simple", change, failures, scope, origin, None, None)
+        elif kind == "websocket":
+            allowed: cython.bint = ours.websocket is None or ours.origins.answers_for(origin) is not None
+            candidate_allows: cython.bint = (
+                candidate.websocket is None or candidate.origins.answers_for(origin) is not None
+            )
+            if allowed != candidate_allows:
+                change = "would_allow" if candidate_allows else "would_deny"
+                self.log.tell("websocket", change, _ORIGIN_FAILURE | _WEBSOCKET_FAILURE, scope, origin, None, None)
 
 
 # ---- The policy of one configuration, and the dispatcher -------------------------------------
@@ -492,27 +703,44 @@ class Policy:
     settings = cython.declare(object, visibility="readonly")  # the CORSSettings it was prepared from
     origins = cython.declare(OriginRule, visibility="readonly")
     paths: PathPolicies  # or None without `paths`
+    report = cython.declare(ReportOnly, visibility="readonly")  # or None without `report_only`
+    routed: cython.bint  # whether either is set: one test per request for both (see _route)
     preflight = cython.declare(Preflight, visibility="readonly")
     simple: SimpleAnswers
     websocket: WebSocketGuard  # or None when the guard is off
 
-    def __init__(self, config: Config, explain_level: Any = None, settings: Any = None) -> None:
+    def __init__(self, config: Config, watch: Watch | None = None, settings: Any = None) -> None:
         self.config = config
         self.settings = settings
-        explain = None if explain_level is None else denial_explainer(config, explain_level)
+        denied = None if watch is None else watch.observer(config)
         self.origins = OriginRule(config)
         self.paths = None
         if config.paths:
-            policies = tuple(None if path is None else Policy(path, explain_level) for _, path in config.paths)
+            policies = tuple(None if path is None else Policy(path, watch) for _, path in config.paths)
             self.paths = PathPolicies(config, policies)
-        self.preflight = Preflight(config, self.origins, MethodRule(config), HeaderRule(config), explain)
-        self.simple = SimpleAnswers(config, self.origins, ReadySuffixes(config), HeaderMerge(config), explain)
-        self.websocket = WebSocketGuard(config, self.origins, explain) if config.websocket_guard else None
+        self.preflight = Preflight(config, self.origins, MethodRule(config), HeaderRule(config), denied)
+        self.simple = SimpleAnswers(config, self.origins, ReadySuffixes(config), HeaderMerge(config), denied)
+        self.websocket = WebSocketGuard(config, self.origins, denied) if config.websocket_guard else None
+        self.report = None
+        if config.report_only is not None:
+            self.report = ReportOnly(config, watch.report)
+        self.routed = self.paths is not None or self.report is not None
+
+
+@cython.cfunc
+def _route(policy: Policy, scope: object) -> object:
+    """What is done before a policy answers: the report-only comparison, and the choice of the
+    policy of the request's path; that policy, or None for no CORS handling."""
+    if policy.report is not None:
+        policy.report.compare(policy, scope)
+    if policy.paths is None:
+        return policy
+    return policy.paths.policy_for(scope, policy)
 
 
 @cython.cfunc
 @cython.inline
-def _preflight(policy: Policy, send: object, method: object, headers: list) -> object:
+def _preflight(policy: Policy, scope: object, send: object, method: object, headers: list) -> object:
     """The answer to a request that may be a preflight (an OPTIONS, or a method that is not
     a str, compared where Starlette compares it), or None if it is not one: its four headers
     read in one pass."""
@@ -562,7 +790,7 @@ def _preflight(policy: Policy, send: object, method: object, headers: list) -> o
         private_network = None
     elif type(private_network) is not bytes:
         private_network = _as_bytes(private_network)
-    return policy.preflight.answer(send, origin_bytes, request_method, requested, private_network)
+    return policy.preflight.answer(scope, send, origin_bytes, request_method, requested, private_network)
 
 
 @cython.cclass
@@ -588,10 +816,10 @@ class Middleware:
         """The arguments in force."""
         return self.policy.settings
 
-    def _install(self, settings: CORSSettings, config: Config, explain_level: Any) -> None:
+    def _install(self, settings: CORSSettings, config: Config, watch: Watch | None) -> None:
         # One reference swap: a request reads `policy` once, so it finishes under the
         # configuration it started with, whichever thread reconfigures.
-        policy = Policy(config, explain_level, settings)
+        policy = Policy(config, watch, settings)
         if _COMPILED:
             # Compiled, `policy` is a C field: reading it is a load and an incref, and a swap
             # drops the old policy's reference. On a free-threaded build a request could load
@@ -612,8 +840,8 @@ class Middleware:
                 policy = self.policy
         else:
             policy = self.policy
-        if policy.paths is not None:
-            selected = policy.paths.policy_for(scope, policy)
+        if policy.routed:
+            selected = _route(policy, scope)
             if selected is None:  # no CORS handling under this prefix
                 return self.app(scope, receive, send)
             policy = selected
@@ -634,7 +862,7 @@ class Middleware:
         # An exact str compares without side effects, so whether this may be a preflight is
         # known before the scan; anything else is compared where Starlette compares it.
         if type(method) is not str or _same_str(method, _OPTIONS):
-            preflight = _preflight(policy, send, method, headers)
+            preflight = _preflight(policy, scope, send, method, headers)
             if preflight is not None:
                 return preflight
         return _respond(policy.simple, self.app, scope, receive, send, headers)
@@ -668,11 +896,15 @@ class CORSMiddleware(Middleware):
         handle: CORSHandle | None = None,
         strict: bool = False,
         debug: bool = False,
+        on_denied: Callable[[CORSEvent], None] | None = None,
+        log_denials: bool = False,
+        report_only: CORSSettings | None = None,
+        on_report: Callable[[CORSReport], None] | None = None,
     ) -> None:
         # The parameters above are CORSSettings' fields (a test holds them so), `app` and `handle` aside.
         settings = CORSSettings.from_arguments(locals())
-        config, explain_level = prepare(settings)  # raises where Starlette's constructor raises
-        Middleware.__init__(self, app, Policy(config, explain_level, settings))
+        config, watch = prepare(settings)  # raises where Starlette's constructor raises
+        Middleware.__init__(self, app, Policy(config, watch, settings))
         if handle is not None:
             if not isinstance(handle, CORSHandle):
                 raise TypeError(f"handle must be a fastcors.CORSHandle, not {handle!r}")
@@ -693,8 +925,14 @@ class CORSMiddleware(Middleware):
         one stays in force.
         """
         settings = new_settings(base, arguments)
-        config, explain_level = prepare(settings)
-        self._install(settings, config, explain_level)
+        config, watch = prepare(settings)
+        self._install(settings, config, watch)
+
+    def would_deny_origins(self) -> list[tuple[str, int]]:
+        """With `report_only`: the origins the candidate would newly refuse, with how often,
+        most frequent first (at most 256, see the docs); else an empty list."""
+        report = self.policy.report
+        return [] if report is None else report.log.would_deny_origins()
 
     async def _call_async(self, scope: Any, receive: Any, send: Any) -> None:
         await Middleware.__call__(self, scope, receive, send)

@@ -20,6 +20,7 @@ long: TypeAlias = builtins.int
 ulonglong: TypeAlias = builtins.int
 Py_ssize_t: TypeAlias = builtins.int
 p_const_uchar: TypeAlias = bytes  # a pointer into a bytes object's buffer
+p_void: TypeAlias = object  # a borrowed object
 
 
 def _identity(obj: T) -> T:

@@ -15,10 +15,12 @@ from typing import Any
 
 from fastcors._checks import Problem, check_settings, report
 from fastcors._config import Config, build_config
-from fastcors._errors import logger
+from fastcors._errors import CORSConfigError, logger
+from fastcors._events import CORSEvent, Listener, Watch
+from fastcors._report import CORSReport, ReportLog
 
 # Arguments that steer fastcors itself, not the CORS answers.
-BEHAVIOUR = ("strict", "debug")
+BEHAVIOUR = ("strict", "debug", "on_denied", "log_denials", "on_report")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,12 @@ class CORSSettings:
     paths: Mapping[str, CORSSettings | None] | None = None
     strict: bool = False
     debug: bool = False
+    # Told of each refused request (a CORSEvent); the production log of refusals.
+    on_denied: Callable[[CORSEvent], None] | None = None
+    log_denials: bool = False
+    # A candidate policy evaluated beside this one, which alone answers; told where they differ.
+    report_only: CORSSettings | None = None
+    on_report: Callable[[CORSReport], None] | None = None
 
     @classmethod
     def from_arguments(cls, arguments: Mapping[str, Any]) -> CORSSettings:
@@ -82,20 +90,33 @@ def new_settings(base: CORSSettings | None, arguments: dict[str, Any]) -> CORSSe
     return CORSSettings(**{**vars(base), **arguments})
 
 
-def prepare(settings: CORSSettings, log: bool = True) -> tuple[Config, int | None]:
+def prepare(settings: CORSSettings, log: bool = True) -> tuple[Config, Watch | None]:
     """Validate and precompute; raises (changing nothing anywhere) if the settings are refused.
 
-    Returns the configuration and the level at which denials are explained (None: not at all).
+    Returns the configuration and who hears of refused requests (None: nobody).
     """
     config = build_config(settings)  # raises where Starlette's constructor raises
     report(check_settings(settings), settings.strict, log)  # warns (or, strict, raises) on misconfigurations
     # Denials are explained only when asked for: with debug=True at WARNING (shown with no
     # logging set up), or at DEBUG when the "fastcors" logger is enabled for DEBUG.
+    explain_level = None
     if settings.debug:
-        return config, logging.WARNING
-    if logger.isEnabledFor(logging.DEBUG):
-        return config, logging.DEBUG
-    return config, None
+        explain_level = logging.WARNING
+    elif logger.isEnabledFor(logging.DEBUG):
+        explain_level = logging.DEBUG
+    return config, watch_for(settings, explain_level)
+
+
+def watch_for(settings: CORSSettings, explain_level: int | None) -> Watch | None:
+    """Who hears of these settings' requests, or None when nobody does (no observer at all)."""
+    on_denied = Listener.of("on_denied", settings.on_denied, "CORSEvent")
+    on_report = Listener.of("on_report", settings.on_report, "CORSReport")
+    if not isinstance(settings.log_denials, bool):
+        raise CORSConfigError(f"log_denials must be True or False, not {settings.log_denials!r}")
+    report = None if settings.report_only is None else ReportLog(on_report)
+    if explain_level is None and on_denied is None and not settings.log_denials and report is None:
+        return None
+    return Watch(explain_level, on_denied, settings.log_denials, report)
 
 
 def check_config(
@@ -113,6 +134,7 @@ def check_config(
     websocket_origin_guard: bool = False,
     starlette_version: str = "installed",
     paths: Mapping[str, CORSSettings | None] | None = None,
+    report_only: CORSSettings | None = None,
 ) -> list[Problem]:
     """Every problem found in CORSMiddleware's arguments (same names, same defaults).
 

@@ -76,6 +76,15 @@ def _paths(name: str, value: Any) -> dict[str, CORSSettings | None]:
     return policies
 
 
+def _candidate(name: str, value: Any) -> CORSSettings | None:
+    """The report-only candidate: an object of arguments (read as the document is), or null."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise SettingsDocumentError(f"{name} must be an object of arguments or null, not {shown(json.dumps(value))}")
+    return CORSSettings(**_read_arguments(value))
+
+
 def _readers() -> dict[str, Callable[[str, Any], Any]]:
     """The arguments a document may hold, by the kind of their default; code (a callable) is left out."""
     readers: dict[str, Callable[[str, Any], Any]] = {}
@@ -85,6 +94,8 @@ def _readers() -> dict[str, Callable[[str, Any], Any]]:
             continue
         if annotation.startswith("Mapping[str,CORSSettings"):
             readers[field.name] = _paths
+        elif annotation == "CORSSettings|None":
+            readers[field.name] = _candidate
         elif isinstance(default, bool):
             readers[field.name] = _boolean
         elif isinstance(default, int):
@@ -153,6 +164,8 @@ def _as_json(settings: CORSSettings | Mapping[str, Any]) -> dict[str, Any]:
             value = list(value)
         elif name == "paths" and isinstance(value, Mapping):
             value = {prefix: None if policy is None else _as_json(policy) for prefix, policy in value.items()}
+        elif name == "report_only" and isinstance(value, CORSSettings):
+            value = _as_json(value)
         arguments[name] = value
     return arguments
 

@@ -6,7 +6,8 @@ set -euo pipefail
 PYTHON=${1:-python3}
 VENV=${2:-.venv}
 
-SYSTEM_PACKAGES=(chromium chromium-driver wrk valgrind gcc redis-server nginx)
+# prometheus: the real Prometheus server of tests/realworld/test_rw_prometheus.py (the tests start their own).
+SYSTEM_PACKAGES=(chromium chromium-driver wrk valgrind gcc redis-server nginx prometheus)
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

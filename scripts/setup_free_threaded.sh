@@ -20,7 +20,7 @@ pip=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
 # crates are not reachable here), so pip takes its newest release with a usable wheel instead
 # (hypothesis: the last pure-Python one).
 "${pip[@]}" --only-binary=:all: "pytest>=8.2" "hypothesis>=6.100" "starlette>=0.47" "httpx>=0.27" "anyio>=4" "fastapi>=0.115" \
-    "uvicorn>=0.30" "hypercorn>=0.17" \
+    "uvicorn>=0.30" "hypercorn>=0.17" "prometheus_client>=0.17" \
     "Cython>=3.3,<3.4" "setuptools>=77"
 # With the Cython just installed (no isolated build environment to make); the C that an
 # earlier build generated is reused when it is newer than its source.

@@ -18,7 +18,7 @@ from asgi_harness import http_scope, run
 from fastcors._checks import Problem, report
 from fastcors._config import CORSConfigError, build_config
 from fastcors._debug import denial_explainer
-from fastcors._settings import CORSSettings, check_config
+from fastcors._settings import BEHAVIOUR, CORSSettings, check_config
 
 
 def codes(**kwargs: object) -> list[str]:
@@ -70,7 +70,7 @@ def test_defaults_match_starlette_signature() -> None:
     assert ours == theirs
     # fastcors' own arguments come keyword-only, with the defaults CORSSettings gives them.
     own = {k: p.default for k, p in parameters if p.kind is p.KEYWORD_ONLY}
-    assert own == {k: v for k, v in vars(CORSSettings()).items() if k not in theirs and k not in ("strict", "debug")}
+    assert own == {k: v for k, v in vars(CORSSettings()).items() if k not in theirs and k not in BEHAVIOUR}
 
 
 # ---------------------------------------------------------------------------- origins

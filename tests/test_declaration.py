@@ -60,6 +60,10 @@ def test_constructor_passes_every_argument_on(impl: ModuleType) -> None:
         "paths": {"/public": CORSSettings(allow_origins=["*"]), "/internal": None},
         "strict": False,
         "debug": True,
+        "on_denied": lambda event: None,
+        "log_denials": True,
+        "report_only": CORSSettings(allow_origins=["https://a.example"]),
+        "on_report": lambda report: None,
     }
     assert set(given) == {field.name for field in dataclasses.fields(CORSSettings)}, "a new argument: add it here"
     settings = impl.CORSMiddleware(None, **given).settings
@@ -81,7 +85,7 @@ class _Recording:
 # The owners of the request path's decisions, each built from the Config (see _core).
 OWNERS = (
     "OriginRule", "MethodRule", "HeaderRule", "Preflight", "ReadySuffixes", "HeaderMerge", "SimpleAnswers",
-    "WebSocketGuard", "PathPolicies",
+    "WebSocketGuard", "PathPolicies", "ReportOnly",
 )  # fmt: skip
 
 
@@ -97,6 +101,7 @@ def _owner_reads(twin: ModuleType, config: Config) -> dict[str, set[str]]:
             "SimpleAnswers": (origins, twin.ReadySuffixes(config), twin.HeaderMerge(config), None),
             "WebSocketGuard": (origins, None),
             "PathPolicies": ((),),
+            "ReportOnly": (None,),
         }.get(name, ())
         instance = owner(recording, *extra)
         reads[name] = recording.read
@@ -112,7 +117,9 @@ def test_every_config_field_has_one_owner() -> None:
     from fastcors._loader import load_pure_python
 
     twin = load_pure_python()
-    config = twin.CORSMiddleware(None, allow_origins=["https://a.example"], paths={"/x": None}).config
+    config = twin.CORSMiddleware(
+        None, allow_origins=["https://a.example"], paths={"/x": None}, report_only=CORSSettings()
+    ).config
     reads = _owner_reads(twin, config)
     fields = {field.name for field in dataclasses.fields(Config)} | {"origin_extended"}
     # Not the request path's: what every field was computed for, what only debug mode's messages

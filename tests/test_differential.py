@@ -4,6 +4,7 @@ lists afterwards must be equal, and so must the exception type when one is raise
 
 from __future__ import annotations
 
+import functools
 import os
 from types import ModuleType
 from typing import Any
@@ -13,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 from starlette_compat import accepted, fastcors_factory
+
+import fastcors
 
 EXAMPLES = int(os.environ.get("FASTCORS_DIFF_EXAMPLES", "1500"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -138,6 +141,29 @@ def test_same_messages_as_starlette(impl: ModuleType, config: dict[str, Any], sc
     expected = outcome(StarletteCORSMiddleware, config, scope, response)
     actual = outcome(fastcors_factory(impl), config, scope, response)
     assert actual == expected
+
+
+@settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config=configs, scope=requests, response=responses())
+def test_same_messages_when_observed(impl: ModuleType, config: dict[str, Any], scope: dict[str, Any], response: Any):
+    """With every listener and the counting on, the same answers; one count per answered
+    request, and one event per refusal counted."""
+    events: list[Any] = []
+    observed = functools.partial(fastcors_factory(impl), on_denied=events.append, log_denials=True, debug=True)
+    expected = outcome(StarletteCORSMiddleware, config, scope, response)
+    fastcors.count_requests()
+    try:
+        before = fastcors.request_counts()
+        actual = outcome(observed, config, scope, response)
+        after = fastcors.request_counts()
+    finally:
+        fastcors.count_requests(False)
+    assert actual == expected
+    added = {key: after[key] - before[key] for key in after if after[key] != before[key]}
+    assert sum(added.values()) <= 1
+    if isinstance(actual, Outcome) and any(m["type"] == "http.response.start" for m in actual.sent):
+        assert sum(added.values()) == 1
+    assert len(events) == sum(value for (_, result, _), value in added.items() if result == "denied")
 
 
 @settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -225,3 +225,66 @@ def test_many_threads_one_middleware(impl: ModuleType, tmp_path: Path) -> None:
     # Each settings was the only one to give some answers: all four were in force while
     # requests ran (the swaps were not all before or after them).
     assert all(only), f"answers only each settings gives, by settings: {only}"
+
+
+def test_many_threads_counted_observed_and_reported(impl: ModuleType) -> None:
+    """Counting, on_denied, log_denials and report_only on one middleware from eight threads:
+    every request counted once, every refusal told once, every report counted and tabled."""
+    import fastcors
+
+    events: list[Any] = []
+    reports: list[Any] = []
+    events_lock = threading.Lock()
+
+    def on_denied(event: Any) -> None:
+        with events_lock:
+            events.append(event)
+
+    def on_report(report: Any) -> None:
+        with events_lock:
+            reports.append(report)
+
+    middleware = impl.CORSMiddleware(
+        app,
+        **FIRST,
+        on_denied=on_denied,
+        log_denials=True,
+        report_only=CORSSettings(allow_origins=["https://a.example"], allow_credentials=True),
+        on_report=on_report,
+    )
+    origins = ["https://a.example", "https://x.example", "https://evil.example"]
+    each = 300
+    start = threading.Barrier(THREADS)
+    failures: list[str] = []
+
+    def worker(seed: int) -> None:
+        start.wait()
+        try:
+            for i in range(each):
+                origin = origins[(i + seed) % 3].encode()
+                call(middleware, ("GET", ((b"origin", origin),), "/"))
+        except Exception as exc:
+            failures.append(f"{type(exc).__name__}: {exc}")
+
+    fastcors.count_requests()
+    before = fastcors.request_counts()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+        fastcors.count_requests(False)
+    after = fastcors.request_counts()
+    assert failures == []
+    per_origin = THREADS * each // 3
+    assert after[("simple", "allowed", "none")] - before[("simple", "allowed", "none")] == 2 * per_origin
+    assert after[("simple", "denied", "origin")] - before[("simple", "denied", "origin")] == per_origin
+    assert len(events) == per_origin and {event.origin for event in events} == {"https://evil.example"}
+    # x.example: allowed in force, refused by the candidate.
+    assert len(reports) == per_origin and {report.change for report in reports} == {"would_deny"}
+    assert middleware.would_deny_origins() == [("https://x.example", per_origin)]

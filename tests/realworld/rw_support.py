@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from asgi_harness import compiled_module, require_modules
@@ -123,15 +124,21 @@ def serving(
     server: str | ServerKind, target: str, env: dict[str, str], ready_path: str = "/"
 ) -> Iterator[ServerProcess]:
     """`server` serving `target` until the block ends; a server that does not start fails the test."""
-    server = server_process(server, target, env)
+    with started(server_process(server, target, env), ready_path=ready_path) as process:
+        yield process
+
+
+@contextlib.contextmanager
+def started(process: ServerProcess, **start: Any) -> Iterator[ServerProcess]:
+    """`process` running for the block (`start` for its start method); one that does not start fails the test."""
     try:
-        server.start(ready_path)
+        process.start(**start)
     except ServerError as exc:
         pytest.fail(str(exc))
     try:
-        yield server
+        yield process
     finally:
-        server.stop()
+        process.stop()
 
 
 @dataclass
