@@ -156,8 +156,9 @@ class RequestCounts:
             with cython.critical_section(self):
                 copy = self.cells
             return tuple([copy[slot] for slot in range(COUNT_SLOTS)])
-        with self.lock:
-            return tuple(self.cells)
+        else:
+            with self.lock:
+                return tuple(self.cells)
 
 
 assert COUNT_SLOTS == 20, "RequestCounts.cells is declared with 20 slots"
@@ -388,8 +389,6 @@ def _respond(
             if name == _COOKIE:
                 wrapped.cookie = True
                 break
-    if answers.denied is not None:  # the observer of refusals is told the scope (see ObservedSend)
-        return app(scope, receive, _observed(wrapped, scope))
     # A bound method: compiled, it takes the arguments by vectorcall (an instance's __call__
     # would get them packed in a new tuple, twice a request), and uncompiled it is quicker too.
     return app(scope, receive, wrapped.forward)
@@ -533,10 +532,20 @@ class SendWithCORS:
         return self.send(message)
 
 
-@cython.cfunc
-def _observed(wrapped: SendWithCORS, scope: object) -> object:
-    # (Out of _respond, which is inlined: its other requests never carry this code.)
-    return ObservedSend(wrapped, scope).forward
+@cython.final
+@cython.cclass
+class _ObservingApp:
+    """The app, for a request whose answers have an observer of refusals: it gives the app an
+    ObservedSend's forward in place of its SendWithCORS's. (Not a test in _respond: there, the
+    C compiler's code for every other request came out 20 instructions longer.)"""
+
+    app: object
+
+    def __init__(self, app: object) -> None:
+        self.app = app
+
+    def __call__(self, scope: Any, receive: Any, forward: Any) -> Any:
+        return self.app(scope, receive, ObservedSend(forward.__self__, scope).forward)
 
 
 @cython.final
@@ -865,7 +874,9 @@ class Middleware:
             preflight = _preflight(policy, scope, send, method, headers)
             if preflight is not None:
                 return preflight
-        return _respond(policy.simple, self.app, scope, receive, send, headers)
+        # (An observer of refusals is told the scope: see _ObservingApp.)
+        app = self.app if policy.simple.denied is None else _ObservingApp(self.app)
+        return _respond(policy.simple, app, scope, receive, send, headers)
 
 
 class CORSMiddleware(Middleware):
