@@ -42,12 +42,20 @@ class CORSEvent:
     requested_headers: str | None = None  # preflights only, and None when none were requested
 
 
+# The reasons of each combination of failure bits.
+FAILURES_MASK = (1 << len(FAILURE_NAMES)) - 1
+REASONS = tuple(
+    tuple(name for bit, name in enumerate(FAILURE_NAMES) if failures & (1 << bit))
+    for failures in range(FAILURES_MASK + 1)
+)
+
+
 def _text(value: Any) -> str:
+    if type(value) is bytes:  # (latin-1: a character a byte)
+        return value[:EVENT_CHARS].decode("latin-1")
     if isinstance(value, (bytes, bytearray)):
-        value = bytes(value[: EVENT_CHARS * 4]).decode("latin-1")
-    elif not isinstance(value, str):
-        value = repr(value)
-    return value[:EVENT_CHARS]
+        return bytes(value[:EVENT_CHARS]).decode("latin-1")
+    return (value if isinstance(value, str) else repr(value))[:EVENT_CHARS]
 
 
 def denial_event(
@@ -60,8 +68,8 @@ def denial_event(
 ) -> CORSEvent:
     """The event of a refused request, from what the core's observer is given (the private
     network request is among its reasons, and has no field of its own)."""
-    reasons = tuple(name for bit, name in enumerate(FAILURE_NAMES) if failures & (1 << bit))
-    path = scope.get("path", "") if isinstance(scope, dict) else ""
+    reasons = REASONS[failures & FAILURES_MASK]
+    path = scope.get("path", "") if type(scope) is dict else ""
     if failures & WEBSOCKET_FAILURE:
         kind = "websocket"
     elif requested_method is None:
@@ -108,7 +116,7 @@ class Listener:
         except Exception:
             self._say_failed("%s raised for %r; the request was answered as if it were not set", event)
             return
-        if inspect.isawaitable(result):  # e.g. a partial of an async function: never awaited
+        if result is not None and inspect.isawaitable(result):  # a partial of an async function, say
             close = getattr(result, "close", None)
             if close is not None:
                 close()
