@@ -146,10 +146,17 @@ def test_same_messages_as_starlette(impl: ModuleType, config: dict[str, Any], sc
 @settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config=configs, scope=requests, response=responses())
 def test_same_messages_when_observed(impl: ModuleType, config: dict[str, Any], scope: dict[str, Any], response: Any):
-    """With every listener and the counting on, the same answers; one count per answered
-    request, and one event per refusal counted."""
+    """With every listener, a report-only candidate and the counting on, the same answers; one
+    count per answered request, and one event per refusal counted."""
     events: list[Any] = []
-    observed = functools.partial(fastcors_factory(impl), on_denied=events.append, log_denials=True, debug=True)
+    observed = functools.partial(
+        fastcors_factory(impl),
+        on_denied=events.append,
+        log_denials=True,
+        debug=True,
+        report_only=fastcors.CORSSettings(allow_origins=["https://app.example.com"], allow_methods=["GET", "PUT"]),
+        on_report=lambda report: None,
+    )
     expected = outcome(StarletteCORSMiddleware, config, scope, response)
     fastcors.count_requests()
     try:
