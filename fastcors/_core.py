@@ -544,8 +544,11 @@ class _ObservingApp:
     def __init__(self, app: object) -> None:
         self.app = app
 
-    def __call__(self, scope: Any, receive: Any, forward: Any) -> Any:
-        return self.app(scope, receive, ObservedSend(forward.__self__, scope).forward)
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        wrapped = getattr(send, "__self__", None)
+        if type(wrapped) is not SendWithCORS:  # a request passed through untouched (no Origin)
+            return self.app(scope, receive, send)
+        return self.app(scope, receive, ObservedSend(wrapped, scope).forward)
 
 
 @cython.final
