@@ -5,8 +5,10 @@ annotations give C types) and, where it is not compiled, Python runs it as it is
 decision that depends only on the configuration was made in ``_config``; each question a
 request asks has one owner: the rules of _rules (origins, methods, requested headers, paths)
 and, here, Preflight (the answer to a preflight), SimpleAnswers with ReadySuffixes,
-HeaderMerge and SendWithCORS (the headers of any other response), and WebSocketGuard.
-Middleware.__call__ only dispatches to them.
+HeaderMerge and SendWithCORS (the headers of any other response), WebSocketGuard, and
+ReportOnly (the report-only candidate's comparison). RequestCounts counts what they answer,
+and the observer of refusals (see _events) hears of what they refuse. Middleware.__call__
+only dispatches to them.
 """
 
 from __future__ import annotations
