@@ -273,12 +273,17 @@ def refused_headers(allowed: frozenset[str], requested: str) -> list[str]:
     return [item for item in requested.split(",") if item.lower().strip() not in allowed]
 
 
+def is_async(function: Any) -> bool:
+    """Whether calling `function` gives a coroutine (an async function, or an object with an async __call__)."""
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(type(function).__call__)
+
+
 def _origin_func(func: Any) -> Callable[[str], bool] | None:
     if func is None:
         return None
     if not callable(func):
         raise CORSConfigError(f"allow_origin_func must be a callable taking the origin (a str), not {func!r}")
-    if inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__):
+    if is_async(func):
         # Its coroutine would be truthy: every origin would pass.
         raise CORSConfigError(
             f"allow_origin_func {func!r} is an async function; it must be a plain function returning "

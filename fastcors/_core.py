@@ -648,13 +648,12 @@ class ReportOnly:
 
     @cython.cfunc
     def _compare(self, policy: Policy, scope: object) -> cython.void:
-        candidate: Policy = self.candidate
-        in_force = policy if policy.paths is None else policy.paths.policy_for(scope, policy)
-        if candidate.paths is not None:
-            candidate = candidate.paths.policy_for(scope, candidate)
-        if in_force is None or candidate is None:  # no CORS handling there, on one side
+        in_force = _path_policy(policy, scope)
+        theirs = _path_policy(self.candidate, scope)
+        if in_force is None or theirs is None:  # no CORS handling there, on one side
             return
         ours: Policy = in_force
+        candidate: Policy = theirs
         origin = method = requested = private_network = None
         cookie: cython.bint = False
         for name, value in scope["headers"]:  # the first occurrences, as Starlette reads them
@@ -747,9 +746,14 @@ def _route(policy: Policy, scope: object) -> object:
     policy of the request's path; that policy, or None for no CORS handling."""
     if policy.report is not None:
         policy.report.compare(policy, scope)
-    if policy.paths is None:
-        return policy
-    return policy.paths.policy_for(scope, policy)
+    return _path_policy(policy, scope)
+
+
+@cython.cfunc
+@cython.inline
+def _path_policy(policy: Policy, scope: object) -> object:
+    """The policy of the request's path (`policy` itself without `paths`), or None for no CORS handling."""
+    return policy if policy.paths is None else policy.paths.policy_for(scope, policy)
 
 
 @cython.cfunc

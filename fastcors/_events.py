@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fastcors._config import FAILURE_NAMES, WEBSOCKET_FAILURE, Config
+from fastcors._config import FAILURE_NAMES, WEBSOCKET_FAILURE, Config, is_async
 from fastcors._debug import denial_explainer
 from fastcors._errors import CORSConfigError, logger, shown
 
@@ -103,7 +103,7 @@ class Listener:
             return None
         if not callable(function):
             raise CORSConfigError(f"{name} must be a callable taking a fastcors.{event_type}, not {function!r}")
-        if inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(type(function).__call__):
+        if is_async(function):
             raise CORSConfigError(
                 f"{name} {function!r} is an async function; it must be a plain function (it is called "
                 f"while the request is answered: hand the event to a queue or a task of your own)"

@@ -68,16 +68,12 @@ def _paths(name: str, value: Any) -> dict[str, CORSSettings | None]:
     """Policies per path prefix: each an object of arguments (read as the document is), or null."""
     if not isinstance(value, dict):
         raise SettingsDocumentError(f"{name} must be an object of path prefixes, not {shown(json.dumps(value))}")
-    policies: dict[str, CORSSettings | None] = {}
-    for prefix, policy in value.items():
-        if policy is not None and not isinstance(policy, dict):
-            raise SettingsDocumentError(f"{name}[{shown(prefix)}] must be an object of arguments or null")
-        policies[prefix] = None if policy is None else CORSSettings(**_read_arguments(policy))
-    return policies
+    return {prefix: _settings_object(f"{name}[{shown(prefix)}]", policy) for prefix, policy in value.items()}
 
 
-def _candidate(name: str, value: Any) -> CORSSettings | None:
-    """The report-only candidate: an object of arguments (read as the document is), or null."""
+def _settings_object(name: str, value: Any) -> CORSSettings | None:
+    """A policy (a path's, the report-only candidate): an object of arguments (read as the
+    document is), or null."""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -95,7 +91,7 @@ def _readers() -> dict[str, Callable[[str, Any], Any]]:
         if annotation.startswith("Mapping[str,CORSSettings"):
             readers[field.name] = _paths
         elif annotation == "CORSSettings|None":
-            readers[field.name] = _candidate
+            readers[field.name] = _settings_object
         elif isinstance(default, bool):
             readers[field.name] = _boolean
         elif isinstance(default, int):

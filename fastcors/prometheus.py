@@ -77,7 +77,7 @@ def enable(registry: Any = None) -> None:
 def flush() -> None:
     """Hand the counts so far over to the counter now (the thread does it every FLUSH_SECONDS)."""
     with _lock:
-        for counter, given, (_, _, _, counts, _) in zip(_counters, _handed_over, COUNTERS, strict=False):
+        for counter, given, (_, _, _, counts, _) in zip(_counters, _handed_over, COUNTERS, strict=True):
             for key, value in counts().items():
                 new = value - given.get(key, 0)
                 if new:
