@@ -93,8 +93,12 @@ def remove_worktree(path: Path) -> None:
 def child(args: dict[str, Any]) -> None:
     """Run in `python -S`: import fastcors from args['tree'], then count or time (see main)."""
     sys.path.insert(0, args["tree"])
-    # Memory layouts differ by what is allocated before anything else.
-    padding = [bytearray(args.get("layout", 0) * 1000), [object() for _ in range(args.get("layout", 0) * 50)]]
+    # Memory layouts differ by what is allocated before anything else: `layout` objects more in
+    # each of the allocator's size classes (8 bytes apart, up to 512), so that the state of
+    # every class's pools differs from one layout to the next (a free that empties a pool, or an
+    # allocation that fills one, costs more: which of a request's objects does depends on it).
+    layout = args.get("layout", 0)
+    padding = [bytearray(layout * 1000), [bytes(size) for size in range(0, 480, 8) for _ in range(layout * 7)]]
     import ctypes
 
     from bench import drive

@@ -32,6 +32,7 @@ else:
         from fastcors import _cython_shim as cython
         from fastcors._cython_shim import compiled as _COMPILED
     if cython.compiled:  # the rules called as C (see _rules.pxd)
+        from cython.cimports.fastcors._capi import PyMethod_New
         from cython.cimports.fastcors._rules import HeaderRule, MethodRule, OriginRule, PathPolicies
     else:  # the same source run as plain Python, which the loader has done first (see _loader)
         from fastcors._rules_py import HeaderRule, MethodRule, OriginRule, PathPolicies
@@ -215,9 +216,10 @@ class Preflight:
 
     @cython.cfunc
     def answer(
-        self, scope: object, send: object, origin: bytes, method: bytes, requested: object, private_network: object
+        self, send: object, origin: bytes, method: bytes, requested: object, private_network: object, scope: object
     ) -> object:
-        """An awaitable that sends the answer to this preflight."""
+        """An awaitable that sends the answer to this preflight. (`scope` last: it is read only
+        on a refusal, and the seventh argument is the one the C compiler passes on the stack.)"""
         verdict = self.origins.answers_for(origin)
         # The requested headers' verdict once decided (1 allowed, 0 refused): the general answer
         # below reuses the one the ready answer's test may have reached.
@@ -393,7 +395,8 @@ def _respond(
                 break
     # A bound method: compiled, it takes the arguments by vectorcall (an instance's __call__
     # would get them packed in a new tuple, twice a request), and uncompiled it is quicker too.
-    return app(scope, receive, wrapped.forward)
+    # (Compiled, bound from the function itself: an attribute lookup costs ~110 instructions.)
+    return app(scope, receive, PyMethod_New(_FORWARD, wrapped) if _COMPILED else wrapped.forward)
 
 
 @cython.cfunc
@@ -486,15 +489,11 @@ class SendWithCORS:
     """The `send` the application gets for a request that is not a preflight (as a bound
     method). One per request, never shared between threads: its fields need no protection."""
 
-    __slots__ = ("answers", "cookie", "origin", "scope", "send")  # for the uncompiled twin: no per-request dict
-    send: object
+    __slots__ = ("answers", "cookie", "origin", "send")  # for the uncompiled twin: no per-request dict
+    send: object  # the server's, or a ScopeKeeper where the answers have an observer of refusals
     answers: SimpleAnswers
     origin: object  # bytes, or None when the request had no Origin
     cookie: cython.bint  # whether the request had a cookie; set only where the answers ask
-    # The request's scope, only where the answers have an observer of refusals, and then
-    # borrowed: the ObservedSend the app calls holds it (compiled, a C pointer costs the other
-    # requests nothing, neither to create nor to free).
-    scope: cython.p_void
 
     def forward(self, message: Any) -> Any:
         if not _same_str(message["type"], _RESPONSE_START):
@@ -517,7 +516,7 @@ class SendWithCORS:
                 if verdict is None:
                     refused = True
                     if answers.denied is not None:
-                        answers.denied(cython.cast(object, self.scope), origin, None, None, None, _ORIGIN_FAILURE)
+                        answers.denied(_scope_kept(self.send), origin, None, None, None, _ORIGIN_FAILURE)
             else:
                 named = True
                 if verdict is not _UNLISTED_ORIGIN:
@@ -534,41 +533,41 @@ class SendWithCORS:
         return self.send(message)
 
 
-@cython.final
-@cython.cclass
-class _ObservingApp:
-    """The app, for a request whose answers have an observer of refusals: it gives the app an
-    ObservedSend's forward in place of its SendWithCORS's. (Not a test in _respond: there, the
-    C compiler's code for every other request came out 20 instructions longer.)"""
-
-    app: object
-
-    def __init__(self, app: object) -> None:
-        self.app = app
-
-    def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
-        wrapped = getattr(send, "__self__", None)
-        if type(wrapped) is not SendWithCORS:  # a request passed through untouched (no Origin)
-            return self.app(scope, receive, send)
-        return self.app(scope, receive, ObservedSend(wrapped, scope).forward)
+_FORWARD = cython.declare(object, SendWithCORS.forward)  # the function, bound per request by _respond
 
 
 @cython.final
+@cython.freelist(32)
 @cython.cclass
-class ObservedSend:
-    """The `send` the application gets where the answers have an observer of refusals: it holds
-    the scope that its SendWithCORS, the only way to which is through it, borrows."""
+class ScopeKeeper:
+    """Where the answers have an observer of refusals, SendWithCORS gets a ScopeKeeper's
+    `send` (a bound method) in place of the server's: it keeps the request's scope, which the
+    observer is told of. (The other requests keep nothing: SendWithCORS has no field for it.)"""
 
-    wrapped: SendWithCORS
+    __slots__ = ("scope", "server_send")
+    server_send: object
     scope: object
 
-    def __init__(self, wrapped: SendWithCORS, scope: object) -> None:
-        self.wrapped = wrapped
-        self.scope = scope
-        wrapped.scope = cython.cast(cython.p_void, scope)
+    def send(self, message: Any) -> Any:
+        return self.server_send(message)
 
-    def forward(self, message: Any) -> Any:
-        return self.wrapped.forward(message)
+
+@cython.cfunc
+def _keeping_scope(send: object, scope: object) -> object:
+    """`send`, as a ScopeKeeper's bound method keeping `scope`."""
+    keeper: ScopeKeeper = ScopeKeeper.__new__(ScopeKeeper)
+    keeper.server_send = send
+    keeper.scope = scope
+    return keeper.send
+
+
+@cython.cfunc
+def _scope_kept(send: object) -> object:
+    """The scope a ScopeKeeper's `send` keeps, or None where `send` is not one."""
+    keeper = getattr(send, "__self__", None)
+    if type(keeper) is not ScopeKeeper:
+        return None
+    return cython.cast(ScopeKeeper, keeper).scope
 
 
 # ---- WebSocket handshakes --------------------------------------------------------------------
@@ -808,7 +807,7 @@ def _preflight(policy: Policy, scope: object, send: object, method: object, head
         private_network = None
     elif type(private_network) is not bytes:
         private_network = _as_bytes(private_network)
-    return policy.preflight.answer(scope, send, origin_bytes, request_method, requested, private_network)
+    return policy.preflight.answer(send, origin_bytes, request_method, requested, private_network, scope)
 
 
 @cython.cclass
@@ -883,9 +882,9 @@ class Middleware:
             preflight = _preflight(policy, scope, send, method, headers)
             if preflight is not None:
                 return preflight
-        # (An observer of refusals is told the scope: see _ObservingApp.)
-        app = self.app if policy.simple.denied is None else _ObservingApp(self.app)
-        return _respond(policy.simple, app, scope, receive, send, headers)
+        # (An observer of refusals is told the scope: see ScopeKeeper.)
+        server_send = send if policy.simple.denied is None else _keeping_scope(send, scope)
+        return _respond(policy.simple, self.app, scope, receive, server_send, headers)
 
 
 class CORSMiddleware(Middleware):

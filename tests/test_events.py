@@ -371,7 +371,7 @@ def test_the_log_is_exact_across_threads(info_lines: list[str]) -> None:
 
 @pytest.mark.parametrize("version", ["1.6", "newest"])
 def test_requests_without_origin_pass_as_before_with_a_listener(impl: ModuleType, version: str) -> None:
-    # Before Starlette 1.7 they reach the app untouched, with the server's own send.
+    # Before Starlette 1.7 their messages reach the server untouched.
     scope = simple_scope(None)
     plain = run(lambda app: impl.CORSMiddleware(app, **ARGS, starlette_version=version), scope)
     observed, events = answer(impl, simple_scope(None), starlette_version=version)
