@@ -385,6 +385,7 @@ def _respond(
         origin = _as_bytes(origin)
     wrapped: SendWithCORS = SendWithCORS.__new__(SendWithCORS)
     wrapped.send = send
+    wrapped.scope = scope
     wrapped.answers = answers
     wrapped.origin = origin
     if answers.reflect_origin_on_cookie:
@@ -489,8 +490,9 @@ class SendWithCORS:
     """The `send` the application gets for a request that is not a preflight (as a bound
     method). One per request, never shared between threads: its fields need no protection."""
 
-    __slots__ = ("answers", "cookie", "origin", "send")  # for the uncompiled twin: no per-request dict
-    send: object  # the server's, or a ScopeKeeper where the answers have an observer of refusals
+    __slots__ = ("answers", "cookie", "origin", "scope", "send")  # for the uncompiled twin: no per-request dict
+    send: object  # the server's
+    scope: object  # the request's, which an observer of refusals is told
     answers: SimpleAnswers
     origin: object  # bytes, or None when the request had no Origin
     cookie: cython.bint  # whether the request had a cookie; set only where the answers ask
@@ -516,7 +518,7 @@ class SendWithCORS:
                 if verdict is None:
                     refused = True
                     if answers.denied is not None:
-                        answers.denied(_scope_kept(self.send), origin, None, None, None, _ORIGIN_FAILURE)
+                        answers.denied(self.scope, origin, None, None, None, _ORIGIN_FAILURE)
             else:
                 named = True
                 if verdict is not _UNLISTED_ORIGIN:
@@ -534,40 +536,6 @@ class SendWithCORS:
 
 
 _FORWARD = cython.declare(object, SendWithCORS.forward)  # the function, bound per request by _respond
-
-
-@cython.final
-@cython.freelist(32)
-@cython.cclass
-class ScopeKeeper:
-    """Where the answers have an observer of refusals, SendWithCORS gets a ScopeKeeper's
-    `send` (a bound method) in place of the server's: it keeps the request's scope, which the
-    observer is told of. (The other requests keep nothing: SendWithCORS has no field for it.)"""
-
-    __slots__ = ("scope", "server_send")
-    server_send: object
-    scope: object
-
-    def send(self, message: Any) -> Any:
-        return self.server_send(message)
-
-
-@cython.cfunc
-def _keeping_scope(send: object, scope: object) -> object:
-    """`send`, as a ScopeKeeper's bound method keeping `scope`."""
-    keeper: ScopeKeeper = ScopeKeeper.__new__(ScopeKeeper)
-    keeper.server_send = send
-    keeper.scope = scope
-    return keeper.send
-
-
-@cython.cfunc
-def _scope_kept(send: object) -> object:
-    """The scope a ScopeKeeper's `send` keeps, or None where `send` is not one."""
-    keeper = getattr(send, "__self__", None)
-    if type(keeper) is not ScopeKeeper:
-        return None
-    return cython.cast(ScopeKeeper, keeper).scope
 
 
 # ---- WebSocket handshakes --------------------------------------------------------------------
@@ -882,9 +850,7 @@ class Middleware:
             preflight = _preflight(policy, scope, send, method, headers)
             if preflight is not None:
                 return preflight
-        # (An observer of refusals is told the scope: see ScopeKeeper.)
-        server_send = send if policy.simple.denied is None else _keeping_scope(send, scope)
-        return _respond(policy.simple, self.app, scope, receive, server_send, headers)
+        return _respond(policy.simple, self.app, scope, receive, send, headers)
 
 
 class CORSMiddleware(Middleware):
