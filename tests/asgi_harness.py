@@ -169,6 +169,69 @@ def same_as_starlette(
     return ours
 
 
+# The "websocket.http.response" extension: a server that offers it lets a middleware refuse a
+# handshake with an HTTP response.
+DENIAL_EXTENSION = {"websocket.http.response": {}}
+
+
+def ws_scope(origin: str | bytes | None, extensions: Any = DENIAL_EXTENSION, path: str = "/ws") -> dict[str, Any]:
+    headers = [(b"host", b"testserver"), (b"sec-websocket-version", b"13")]
+    if origin is not None:
+        headers.append((b"origin", origin.encode("latin-1") if isinstance(origin, str) else origin))
+    scope: dict[str, Any] = {
+        "type": "websocket",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "scheme": "ws",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 12345),
+        "server": ("testserver", 80),
+        "subprotocols": [],
+        "state": {},
+    }
+    if extensions is not None:
+        scope["extensions"] = extensions
+    return scope
+
+
+@dataclass
+class WsOutcome:
+    sent: list[dict[str, Any]] = field(default_factory=list)  # everything sent towards the client
+    app_calls: list[tuple[Any, Any, Any]] = field(default_factory=list)  # what the app was called with
+    received: int = 0  # how many messages were taken from the client
+    originals: tuple[Any, Any, Any] | None = None  # the scope, receive and send handed to the middleware
+
+
+def run_ws(middleware_factory: Any, scope: dict[str, Any], incoming: list[dict[str, Any]] | None = None) -> WsOutcome:
+    """One handshake: the client sends `incoming` (connect by default); the app accepts and closes."""
+    outcome = WsOutcome()
+    messages = list(incoming if incoming is not None else [{"type": "websocket.connect"}])
+
+    async def app(app_scope: Any, receive: Any, send: Any) -> None:
+        outcome.app_calls.append((app_scope, receive, send))
+        if app_scope["type"] != "websocket":
+            return
+        message = await receive()
+        assert message["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": 1000})
+
+    async def receive() -> dict[str, Any]:
+        outcome.received += 1
+        return messages.pop(0) if messages else {"type": "websocket.disconnect", "code": 1006}
+
+    async def send(message: dict[str, Any]) -> None:
+        outcome.sent.append(message)
+
+    outcome.originals = (scope, receive, send)
+    run_sync(middleware_factory(app)(scope, receive, send))
+    return outcome
+
+
 def acao(result: Outcome | list[dict[str, Any]]) -> list[bytes]:
     """The Access-Control-Allow-Origin values of the first message sent (an Outcome's or a list's)."""
     sent = result.sent if isinstance(result, Outcome) else result

@@ -17,9 +17,10 @@ from asgi_harness import (
     require_modules,
     run,
     run_sync,
+    run_ws,
     simple_scope,
+    ws_scope,
 )
-from test_websocket_guard import run_ws, ws_scope
 
 import fastcors
 from fastcors import _loader

@@ -10,8 +10,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from asgi_harness import http_scope, preflight_scope, run, simple_scope
-from test_websocket_guard import run_ws, ws_scope
+from asgi_harness import http_scope, preflight_scope, run, run_ws, simple_scope, ws_scope
 
 from fastcors import CORSConfigError, CORSEvent, CORSHandle, CORSSettings
 from fastcors._events import EVENT_CHARS, LOG_INTERVAL, LOG_REMEMBERED, DenialLog

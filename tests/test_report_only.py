@@ -9,11 +9,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from asgi_harness import Outcome, preflight_scope, run, simple_scope
+from asgi_harness import Outcome, preflight_scope, run, run_ws, simple_scope, ws_scope
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from test_differential import EXAMPLES, configs, requests
-from test_websocket_guard import run_ws, ws_scope
 
 import fastcors
 from fastcors import CORSConfigError, CORSHandle, CORSReport, CORSSettings
