@@ -75,9 +75,10 @@ export FASTCORS_FUZZ_EXAMPLES=${FASTCORS_FUZZ_EXAMPLES:-100}
 export FASTCORS_FUZZ_SEEDS=${FASTCORS_FUZZ_SEEDS:-100}
 if [ "$MODE" = tsan ]; then
     # TSAN runs Python ~10x slower: the bytecode is compiled up front by the plain interpreter
-    # (the stdlib's and the venv's were at install), and the thread test sends fewer origins
-    # (still more than the memos' slots, which are replaced when two keys meet in one).
-    "$PY" -m compileall -q -j0 fastcors tests fuzz bench >/dev/null
+    # (the venv's was at install; the TSAN interpreter's stdlib has none of its own, see
+    # free_threaded_python.sh), and the thread test sends fewer origins (still more than the
+    # memos' slots, which are replaced when two keys meet in one).
+    "$PY" -m compileall -q -j0 fastcors tests fuzz bench "$(dirname "$(dirname "$RUN_PY")")/lib/python3.13t" >/dev/null
     export FASTCORS_THREAD_ORIGINS=${FASTCORS_THREAD_ORIGINS:-200}
     export PYTHONPATH=$("$PY" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 else
